@@ -1,0 +1,8 @@
+//! chainseal: the one API the CLI and the Python bindings call.
+//!
+//! It is the only crate that touches both the registry (`chainseal-oci`) and keys
+//! (`chainseal-sign`).
+
+pub use chainseal_oci as oci;
+pub use chainseal_sbom as sbom;
+pub use chainseal_sign as sign;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The one command that runs every test chainseal has. It installs what it needs first
+# (scripts/install-peers.sh, cached), starts the local registries it tests against, runs the
+# Rust suites, the conformance suite and the Python suite, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+bash scripts/install-peers.sh
+TOOLS=${CHAINSEAL_TOOLS:-$HOME/.cache/chainseal/tools}
+export PATH="$TOOLS/bin:$PATH"
+export CHAINSEAL_TOOLS="$TOOLS"
+
+echo "== build (release)"
+cargo build --release --locked -p chainseal-cli
+export CHAINSEAL_BIN="$ROOT/target/release/chainseal"
+
+echo "== test fixtures"
+bash scripts/make-testdata.sh
+
+echo "== local registries"
+RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/chainseal-registries.XXXXXX")
+trap 'bash scripts/registries.sh stop "$RUNDIR" || true' EXIT
+bash scripts/registries.sh start "$RUNDIR"
+# shellcheck disable=SC1091
+source "$RUNDIR/env.sh"
+
+echo "== cargo test"
+cargo test --locked --workspace
+
+status=0
+echo "== done"
+exit $status
