@@ -3,6 +3,9 @@
 //! It is the only crate that touches both the registry (`chainseal-oci`) and keys
 //! (`chainseal-sign`).
 
+mod error;
+
 pub use chainseal_oci as oci;
 pub use chainseal_sbom as sbom;
 pub use chainseal_sign as sign;
+pub use error::{Error, ErrorKind, Result};

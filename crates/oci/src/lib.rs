@@ -16,3 +16,4 @@ mod reference;
 pub use digest::{Digest, DigestAlgorithm};
 pub use error::{Error, Result};
 pub use reference::{DEFAULT_REGISTRY, Reference};
+pub mod source;
