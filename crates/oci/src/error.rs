@@ -65,6 +65,34 @@ pub enum Error {
     /// A registry answered with an error (never turned into "nothing found").
     #[error("registry error: {0}")]
     Registry(String),
+    /// A blob was shorter or longer than its descriptor says.
+    #[error("size mismatch for {what}: the descriptor says {expected} bytes, got {actual}; the content was truncated or tampered with")]
+    SizeMismatch {
+        /// What was being read.
+        what: String,
+        /// The size from the descriptor.
+        expected: u64,
+        /// The bytes actually read (for an oversized blob: the first byte past the expected size).
+        actual: u64,
+    },
+    /// Content with a valid digest could not be decoded (broken gzip/zstd, truncated tar,
+    /// malformed archive).
+    #[error("corrupt {what}: {reason}; the image was built or stored badly, rebuild or re-push it")]
+    Corrupt {
+        /// What was being read.
+        what: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A layer visitor (e.g. an SBOM cataloger) stopped the walk.
+    #[error("layer visitor failed: {0}")]
+    Visitor(String),
+    /// A registry could not be reached or the connection failed, even after retries.
+    #[error("network error: {0}")]
+    Network(String),
+    /// A registry or token server refused the credentials, or their scope was not enough.
+    #[error("authentication failed: {0}")]
+    Unauthorized(String),
 }
 
 impl Error {

@@ -13,7 +13,11 @@ pub mod manifest;
 pub mod media_type;
 mod reference;
 
-pub use digest::{Digest, DigestAlgorithm};
+pub use digest::{Digest, DigestAlgorithm, DigestHasher};
 pub use error::{Error, Result};
 pub use reference::{DEFAULT_REGISTRY, Reference};
 pub mod source;
+pub mod blob;
+mod limits;
+pub mod walk;
+pub use limits::Limits;

@@ -1,0 +1,587 @@
+//! The squashed layer walk: every tar entry of every layer, in one streaming pass.
+//!
+//! # Contract
+//!
+//! A walk reads the layers of one image in order (base first), each exactly once, never
+//! extracting anything to disk. For each layer it verifies the blob (size and digest,
+//! see [`crate::blob`]), decompresses it (gzip, zstd or plain tar, see
+//! [`crate::blob::decompress`]) and reads its tar headers. For every tar entry it:
+//!
+//! 1. normalises the path (see [`normalize_path`]): relative, `/`-separated, no leading `./`
+//!    or `/`, no empty or `.` components, `..` resolved lexically and clamped at the image
+//!    root (as inside a chroot: `../../etc/passwd` is `etc/passwd`), invalid UTF-8 replaced
+//!    by U+FFFD. Nothing ever touches the local filesystem, so no path can escape anything;
+//! 2. applies whiteouts: `.wh.<name>` deletes `<name>` (and its subtree) as written by
+//!    *earlier* layers, `.wh..wh..opq` deletes everything earlier layers put under its
+//!    directory. Whiteout entries themselves are never shown as entries; instead
+//!    [`LayerVisitor::deleted`] is called. Other `.wh..wh.*` (aufs metadata) are ignored;
+//! 3. asks [`LayerVisitor::wants`] what to do with the entry: [`Want::Skip`] (the cheap
+//!    default: no call), [`Want::Metadata`] ([`LayerVisitor::visit`] with no content, e.g.
+//!    for a file listing) or [`Want::Content`] (`visit` with a `Read` over exactly the
+//!    entry's bytes; refused with [`Error::LimitExceeded`] above [`Limits::max_file_read`]).
+//!    Content not read by the visitor is skipped.
+//!
+//! Entries arrive in layer order, and within a layer in tar order, so a visitor sees a path
+//! once per layer that writes it. A later layer may overwrite or delete what an earlier one
+//! wrote. **Therefore the walk returns the final [`SquashedView`]**: for each path that
+//! exists in the squashed image, the layer that last wrote it, its kind, size and mode.
+//! Consumers keep a result derived from `(path, layer)` only if
+//! [`SquashedView::is_current`]`(path, layer)` holds at the end; this drops files deleted by
+//! whiteouts and files overwritten later. Hardlink entries carry their (normalised) target;
+//! symlinks carry their raw target, and [`SquashedView::resolve`] follows them (with a hop
+//! limit, so loops end) without touching disk.
+//!
+//! **If a walk returns an error, discard everything the visitor collected**: the error may
+//! be a digest mismatch discovered at the end of a layer whose entries were already shown.
+//!
+//! Limits ([`Limits`]): compressed and decompressed layer size, decompression ratio, number
+//! of entries, path length, and content size handed to a visitor.
+//!
+//! Known simplification: a later entry under a path whose parent an earlier layer made a
+//! symlink (e.g. `bin -> usr/bin`, then `bin/x`) is recorded at the literal path `bin/x`;
+//! [`SquashedView::resolve`] finds it through either spelling only for the literal one.
+//!
+//! # Example
+//! ```
+//! use chainseal_oci::walk::{Entry, LayerVisitor, Walker, Want};
+//! use chainseal_oci::Limits;
+//! struct OsRelease(Option<String>);
+//! impl LayerVisitor for OsRelease {
+//!     fn wants(&mut self, e: &Entry<'_>) -> Want {
+//!         if e.path == "etc/os-release" { Want::Content } else { Want::Skip }
+//!     }
+//!     fn visit(&mut self, _e: &Entry<'_>, content: Option<&mut dyn std::io::Read>) -> chainseal_oci::Result<()> {
+//!         let mut s = String::new();
+//!         if let Some(r) = content { r.read_to_string(&mut s).map_err(|e| chainseal_oci::Error::Visitor(e.to_string()))?; }
+//!         self.0 = Some(s);
+//!         Ok(())
+//!     }
+//! }
+//! let mut v = OsRelease(None);
+//! let walker = Walker::new(&mut v, Limits::default());
+//! let view = walker.finish(); // no layers: an empty view
+//! assert!(view.is_empty());
+//! ```
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{self, BufReader, Read};
+use std::sync::Arc;
+
+use crate::blob::{self, VerifyingReader, from_io};
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::manifest::Descriptor;
+use crate::source::ContentSource;
+
+/// Opaque-directory marker file name.
+pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
+/// Prefix of whiteout file names.
+pub const WHITEOUT_PREFIX: &str = ".wh.";
+
+/// The layer an entry came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerInfo {
+    /// Position in the manifest's `layers`, base layer = 0.
+    pub index: usize,
+    /// The layer blob's digest (of the compressed bytes, as in the manifest).
+    pub digest: Digest,
+    /// The layer's media type.
+    pub media_type: String,
+    /// The compressed size from the descriptor.
+    pub size: u64,
+}
+
+/// What kind of filesystem object a tar entry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A regular file (including GNU sparse and contiguous files).
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link with its raw target (relative to the link's directory, or absolute
+    /// meaning relative to the image root). Never followed during the walk.
+    Symlink(String),
+    /// A hard link to an earlier entry, with that entry's normalised path.
+    Hardlink(String),
+    /// Device, FIFO, or anything else.
+    Other,
+}
+
+impl EntryKind {
+    /// Is this a regular file?
+    pub fn is_file(&self) -> bool {
+        matches!(self, EntryKind::File)
+    }
+
+    /// Is this a directory?
+    pub fn is_dir(&self) -> bool {
+        matches!(self, EntryKind::Dir)
+    }
+}
+
+/// One tar entry as a visitor sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// Normalised path (see [`normalize_path`]), never empty.
+    pub path: &'a str,
+    /// Kind of object.
+    pub kind: &'a EntryKind,
+    /// Content size in bytes (0 for anything but files).
+    pub size: u64,
+    /// Permission bits and set-id bits from the tar header.
+    pub mode: u32,
+    /// The layer that wrote this entry.
+    pub layer: &'a LayerInfo,
+}
+
+/// What a visitor wants for one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Not interested: no call.
+    Skip,
+    /// Call [`LayerVisitor::visit`] without content.
+    Metadata,
+    /// Call [`LayerVisitor::visit`] with a reader over the content.
+    Content,
+}
+
+/// A deletion applied by a whiteout in a later layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Deletion<'a> {
+    /// The deleted path (for an opaque directory: the directory, which itself stays).
+    pub path: &'a str,
+    /// `false`: `path` and its subtree were deleted (`.wh.<name>`); `true`: only what earlier
+    /// layers put *under* `path` was deleted (`.wh..wh..opq`).
+    pub opaque: bool,
+    /// The layer holding the whiteout.
+    pub layer: &'a LayerInfo,
+    /// How many entries of the squashed view were removed.
+    pub removed: usize,
+}
+
+/// Receives the entries of a layer walk. Only [`LayerVisitor::wants`] is required.
+pub trait LayerVisitor {
+    /// Decide, from the header alone, whether to see this entry and its content.
+    fn wants(&mut self, entry: &Entry<'_>) -> Want;
+
+    /// An entry the visitor asked for. `content` is `Some` for [`Want::Content`] and reads
+    /// exactly `entry.size` bytes (0 for non-files). Return [`Error::Visitor`] to stop.
+    fn visit(&mut self, entry: &Entry<'_>, content: Option<&mut dyn Read>) -> Result<()> {
+        let _ = (entry, content);
+        Ok(())
+    }
+
+    /// A whiteout in `deletion.layer` deleted a path written by earlier layers.
+    fn deleted(&mut self, deletion: &Deletion<'_>) -> Result<()> {
+        let _ = deletion;
+        Ok(())
+    }
+
+    /// A layer was read completely and its digest verified.
+    fn layer_done(&mut self, layer: &LayerInfo) -> Result<()> {
+        let _ = layer;
+        Ok(())
+    }
+}
+
+impl<V: LayerVisitor + ?Sized> LayerVisitor for &mut V {
+    fn wants(&mut self, entry: &Entry<'_>) -> Want {
+        (**self).wants(entry)
+    }
+    fn visit(&mut self, entry: &Entry<'_>, content: Option<&mut dyn Read>) -> Result<()> {
+        (**self).visit(entry, content)
+    }
+    fn deleted(&mut self, deletion: &Deletion<'_>) -> Result<()> {
+        (**self).deleted(deletion)
+    }
+    fn layer_done(&mut self, layer: &LayerInfo) -> Result<()> {
+        (**self).layer_done(layer)
+    }
+}
+
+/// A visitor that wants nothing: walking with it verifies the layers and builds the view.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoVisitor;
+
+impl LayerVisitor for NoVisitor {
+    fn wants(&mut self, _entry: &Entry<'_>) -> Want {
+        Want::Skip
+    }
+}
+
+/// One path of the squashed image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewEntry {
+    /// Index of the layer that last wrote the path.
+    pub layer: usize,
+    /// Kind of object.
+    pub kind: EntryKind,
+    /// Content size.
+    pub size: u64,
+    /// Mode bits.
+    pub mode: u32,
+}
+
+/// The image filesystem after all layers and whiteouts: path → last writer.
+#[derive(Debug, Clone, Default)]
+pub struct SquashedView {
+    layers: Vec<LayerInfo>,
+    entries: BTreeMap<String, ViewEntry>,
+}
+
+impl SquashedView {
+    /// The entry at a normalised path.
+    pub fn get(&self, path: &str) -> Option<&ViewEntry> {
+        self.entries.get(path)
+    }
+
+    /// Does `path` exist in the final image as written by layer `layer`? Results derived
+    /// from an entry seen during the walk are valid only if this holds.
+    pub fn is_current(&self, path: &str, layer: usize) -> bool {
+        self.entries.get(path).is_some_and(|e| e.layer == layer)
+    }
+
+    /// The layer that last wrote `path`.
+    pub fn layer_of(&self, path: &str) -> Option<&LayerInfo> {
+        self.entries.get(path).and_then(|e| self.layers.get(e.layer))
+    }
+
+    /// All paths in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ViewEntry)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of paths.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// No paths at all?
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The layers walked, in order.
+    pub fn layers(&self) -> &[LayerInfo] {
+        &self.layers
+    }
+
+    /// Follow symlinks (in any component) and hardlinks from `path` to the object it names,
+    /// within the image. Returns the resolved path and entry, or `None` if it does not exist
+    /// or more than 40 links are involved (loops).
+    pub fn resolve(&self, path: &str) -> Option<(String, &ViewEntry)> {
+        let mut pending: Vec<String> = split_components(path).into_iter().rev().collect();
+        let mut resolved: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(comp) = pending.pop() {
+            if comp == ".." {
+                resolved.pop();
+                continue;
+            }
+            resolved.push(comp);
+            let here = resolved.join("/");
+            let Some(entry) = self.entries.get(&here) else {
+                if pending.is_empty() {
+                    return None;
+                }
+                // Intermediate directories need not have their own tar entries.
+                continue;
+            };
+            let link = match &entry.kind {
+                EntryKind::Symlink(t) => Some((t.clone(), false)),
+                EntryKind::Hardlink(t) if pending.is_empty() => Some((t.clone(), true)),
+                _ => None,
+            };
+            if let Some((target, from_root)) = link {
+                hops += 1;
+                if hops > 40 {
+                    return None;
+                }
+                resolved.pop();
+                if from_root || target.starts_with('/') {
+                    resolved.clear();
+                }
+                for c in split_components(&target).into_iter().rev() {
+                    pending.push(c);
+                }
+            }
+        }
+        let here = resolved.join("/");
+        self.entries.get(&here).map(|e| (here, e))
+    }
+}
+
+fn split_components(path: &str) -> Vec<String> {
+    path.split('/').filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect()
+}
+
+/// Normalise a tar path: see the module docs. Returns `""` for the root itself.
+pub fn normalize_path(raw: &[u8]) -> String {
+    let text: Cow<'_, str> = String::from_utf8_lossy(raw);
+    let mut out: Vec<&str> = Vec::new();
+    for comp in text.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.join("/")
+}
+
+/// Drives a [`LayerVisitor`] over layers fed one at a time; see the module docs.
+pub struct Walker<V> {
+    visitor: V,
+    limits: Limits,
+    view: SquashedView,
+    entries_seen: u64,
+}
+
+impl<V: LayerVisitor> Walker<V> {
+    /// A walker with no layers read yet.
+    pub fn new(visitor: V, limits: Limits) -> Walker<V> {
+        Walker { visitor, limits, view: SquashedView::default(), entries_seen: 0 }
+    }
+
+    /// Read the next layer (the `layers[i]` of the manifest, in order) from its raw blob
+    /// bytes, verifying them against `descriptor`.
+    pub fn layer(&mut self, descriptor: &Descriptor, raw: impl Read) -> Result<()> {
+        let index = self.view.layers.len();
+        let what = format!("layer {index} ({})", descriptor.digest);
+        blob::layer_compression(&descriptor.media_type)?;
+        Limits::check(
+            || format!("{what} compressed size"),
+            descriptor.size,
+            self.limits.max_layer_compressed,
+            "bytes",
+        )?;
+        let info = LayerInfo {
+            index,
+            digest: descriptor.digest.clone(),
+            media_type: descriptor.media_type.clone(),
+            size: descriptor.size,
+        };
+        self.view.layers.push(info.clone());
+        let mut verified = VerifyingReader::new(raw, descriptor, what.clone());
+        let walked = self.walk_tar(&mut verified, &info, &what);
+        match walked {
+            Ok(()) => verified.finish()?,
+            Err(e @ Error::Corrupt { .. }) => {
+                // A broken stream may be a tampered one: prefer the digest verdict.
+                verified.finish()?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        }
+        self.visitor.layer_done(&info)
+    }
+
+    fn walk_tar<R: Read>(&mut self, verified: &mut VerifyingReader<R>, info: &LayerInfo, what: &str) -> Result<()> {
+        let decoded = blob::decompress(verified, info.size, &self.limits, what)?;
+        let mut tar_in = BufReader::with_capacity(blob::CHUNK, decoded);
+        {
+            let mut archive = tar::Archive::new(&mut tar_in);
+            let entries = archive.entries().map_err(|e| from_io(what, e))?;
+            for entry in entries {
+                let mut entry = entry.map_err(|e| from_io(what, e))?;
+                self.entries_seen += 1;
+                let max_entries = self.limits.max_entries;
+                Limits::check(
+                    || "number of tar entries in the image".into(),
+                    self.entries_seen,
+                    max_entries,
+                    "entries",
+                )?;
+                self.entry(&mut entry, info, what)?;
+            }
+        }
+        // Past the end-of-archive blocks: read the rest so the digest covers every byte.
+        io::copy(&mut tar_in, &mut io::sink()).map_err(|e| from_io(what, e))?;
+        Ok(())
+    }
+
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, info: &LayerInfo, what: &str) -> Result<()> {
+        let raw_path = entry.path_bytes();
+        let max_path = self.limits.max_path_len;
+        Limits::check(|| format!("path length in {what}"), raw_path.len() as u64, max_path as u64, "bytes")?;
+        let path = normalize_path(&raw_path);
+        if path.is_empty() {
+            return Ok(()); // the root directory itself
+        }
+        let header = entry.header();
+        let etype = header.entry_type();
+        let link = || -> Result<String> {
+            let target = entry.link_name_bytes().unwrap_or(Cow::Borrowed(&[]));
+            Limits::check(|| format!("link target length in {what}"), target.len() as u64, max_path as u64, "bytes")?;
+            Ok(String::from_utf8_lossy(&target).into_owned())
+        };
+        let kind = if etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse() {
+            EntryKind::File
+        } else if etype.is_dir() {
+            EntryKind::Dir
+        } else if etype.is_symlink() {
+            EntryKind::Symlink(link()?)
+        } else if etype.is_hard_link() {
+            EntryKind::Hardlink(normalize_path(link()?.as_bytes()))
+        } else {
+            EntryKind::Other
+        };
+        let mode = header.mode().unwrap_or(0);
+        let size = if kind.is_file() { entry.size() } else { 0 };
+
+        let (dir, base) = match path.rsplit_once('/') {
+            Some((d, b)) => (d, b),
+            None => ("", path.as_str()),
+        };
+        if base == OPAQUE_MARKER {
+            let removed = self.remove_under(dir, info.index);
+            return self.visitor.deleted(&Deletion { path: dir, opaque: true, layer: info, removed });
+        }
+        if let Some(name) = base.strip_prefix(WHITEOUT_PREFIX) {
+            if name.starts_with(WHITEOUT_PREFIX) || name.is_empty() {
+                return Ok(()); // aufs metadata (.wh..wh.plnk, …)
+            }
+            let target = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+            let mut removed = self.remove_under(&target, info.index);
+            if self.view.entries.get(&target).is_some_and(|e| e.layer < info.index) {
+                self.view.entries.remove(&target);
+                removed += 1;
+            }
+            return self.visitor.deleted(&Deletion { path: &target, opaque: false, layer: info, removed });
+        }
+
+        // A non-directory replaces whatever subtree earlier layers had at this path, and
+        // regular files on the way down become directories.
+        if !kind.is_dir() {
+            self.remove_under(&path, info.index);
+        }
+        let mut cut = 0;
+        while let Some(pos) = path[cut..].find('/') {
+            let ancestor = &path[..cut + pos];
+            if self
+                .view
+                .entries
+                .get(ancestor)
+                .is_some_and(|e| e.layer < info.index && !matches!(e.kind, EntryKind::Dir | EntryKind::Symlink(_)))
+            {
+                self.view.entries.remove(ancestor);
+            }
+            cut += pos + 1;
+        }
+        self.view.entries.insert(path.clone(), ViewEntry { layer: info.index, kind: kind.clone(), size, mode });
+
+        let shown = Entry { path: &path, kind: &kind, size, mode, layer: info };
+        match self.visitor.wants(&shown) {
+            Want::Skip => Ok(()),
+            Want::Metadata => self.visitor.visit(&shown, None),
+            Want::Content => {
+                let limit = self.limits.max_file_read;
+                Limits::check(
+                    || format!("file {path} in {what} (content requested by a visitor)"),
+                    size,
+                    limit,
+                    "bytes",
+                )?;
+                if kind.is_file() {
+                    let mut guarded = ContentReader { inner: entry, what };
+                    self.visitor.visit(&shown, Some(&mut guarded))
+                } else {
+                    self.visitor.visit(&shown, Some(&mut io::empty()))
+                }
+            }
+        }
+    }
+
+    /// Remove everything under `dir` (not `dir` itself) written by layers before `layer`.
+    fn remove_under(&mut self, dir: &str, layer: usize) -> usize {
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let doomed: Vec<String> = self
+            .view
+            .entries
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(_, v)| v.layer < layer)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &doomed {
+            self.view.entries.remove(k);
+        }
+        doomed.len()
+    }
+
+    /// The visitor, e.g. to inspect what it collected so far.
+    pub fn visitor(&mut self) -> &mut V {
+        &mut self.visitor
+    }
+
+    /// End the walk: the squashed view of all layers read.
+    pub fn finish(self) -> SquashedView {
+        self.view
+    }
+
+    /// End the walk returning the visitor too.
+    pub fn into_parts(self) -> (V, SquashedView) {
+        (self.visitor, self.view)
+    }
+}
+
+/// The content reader handed to visitors: tar errors carry the layer in their message.
+struct ContentReader<'e, 'w, R: Read> {
+    inner: &'e mut tar::Entry<'w, R>,
+    what: &'e str,
+}
+
+impl<R: Read> Read for ContentReader<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.what)))
+    }
+}
+
+/// Walk in-memory or file-backed layers synchronously: `(descriptor, raw blob reader)` in
+/// manifest order. Returns the squashed view; see the module docs for the contract.
+pub fn walk_layers<V, I, R>(visitor: V, layers: I, limits: Limits) -> Result<(V, SquashedView)>
+where
+    V: LayerVisitor,
+    I: IntoIterator<Item = (Descriptor, R)>,
+    R: Read,
+{
+    let mut walker = Walker::new(visitor, limits);
+    for (descriptor, raw) in layers {
+        walker.layer(&descriptor, raw)?;
+    }
+    Ok(walker.into_parts())
+}
+
+/// Walk the given layers of an image held by an async [`ContentSource`] (registry, OCI
+/// layout, archive). Each blob is streamed through `tokio_util::io::SyncIoBridge` into the
+/// synchronous walker on a blocking thread; nothing is buffered whole. Must be called from
+/// within a multi-threaded tokio runtime. Returns the visitor and the squashed view.
+pub async fn walk_source<V>(
+    source: Arc<dyn ContentSource>,
+    layers: Vec<Descriptor>,
+    visitor: V,
+    limits: Limits,
+) -> Result<(V, SquashedView)>
+where
+    V: LayerVisitor + Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    let task = tokio::task::spawn_blocking(move || {
+        let mut walker = Walker::new(visitor, limits);
+        for descriptor in &layers {
+            let stream = handle.block_on(source.blob(descriptor))?;
+            let bridge = tokio_util::io::SyncIoBridge::new_with_handle(stream, handle.clone());
+            walker.layer(descriptor, bridge)?;
+        }
+        Ok(walker.into_parts())
+    });
+    task.await.map_err(|e| Error::Visitor(format!("the layer walk thread failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,263 @@
+use std::io::Write;
+
+use super::*;
+use crate::media_type;
+
+/// A tar entry to build test layers from.
+enum T<'a> {
+    File(&'a [u8], &'a [u8]),
+    Dir(&'a [u8]),
+    Sym(&'a [u8], &'a str),
+    Hard(&'a [u8], &'a str),
+}
+
+fn header(name: &[u8], kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    // Write the name bytes directly: tar::Header::set_path refuses `..`, which tests need.
+    let gnu = h.as_gnu_mut().unwrap();
+    gnu.name[..name.len()].copy_from_slice(name);
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_mtime(0);
+    h.set_cksum();
+    h
+}
+
+fn tar_of(entries: &[T<'_>]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        match e {
+            T::File(n, data) => b.append(&header(n, tar::EntryType::Regular, data.len() as u64), *data).unwrap(),
+            T::Dir(n) => b.append(&header(n, tar::EntryType::Directory, 0), &[][..]).unwrap(),
+            T::Sym(n, t) | T::Hard(n, t) => {
+                let kind = if matches!(e, T::Sym(..)) { tar::EntryType::Symlink } else { tar::EntryType::Link };
+                let mut h = header(n, kind, 0);
+                h.set_link_name(t).unwrap();
+                h.set_cksum();
+                b.append(&h, &[][..]).unwrap();
+            }
+        }
+    }
+    b.into_inner().unwrap()
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn layer(entries: &[T<'_>]) -> (Descriptor, Vec<u8>) {
+    let blob = gz(&tar_of(entries));
+    (Descriptor::for_bytes(media_type::OCI_LAYER_GZIP, &blob), blob)
+}
+
+#[derive(Default, Debug)]
+struct Recorder {
+    want_content: Vec<&'static str>,
+    seen: Vec<(String, usize)>,
+    contents: Vec<(String, Vec<u8>)>,
+    deletions: Vec<(String, bool, usize)>,
+    done: Vec<usize>,
+}
+
+impl LayerVisitor for Recorder {
+    fn wants(&mut self, e: &Entry<'_>) -> Want {
+        if self.want_content.contains(&e.path) { Want::Content } else { Want::Metadata }
+    }
+    fn visit(&mut self, e: &Entry<'_>, content: Option<&mut dyn Read>) -> Result<()> {
+        self.seen.push((e.path.to_string(), e.layer.index));
+        if let Some(r) = content {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).map_err(|e| Error::Visitor(e.to_string()))?;
+            self.contents.push((e.path.to_string(), v));
+        }
+        Ok(())
+    }
+    fn deleted(&mut self, d: &Deletion<'_>) -> Result<()> {
+        self.deletions.push((d.path.to_string(), d.opaque, d.removed));
+        Ok(())
+    }
+    fn layer_done(&mut self, l: &LayerInfo) -> Result<()> {
+        self.done.push(l.index);
+        Ok(())
+    }
+}
+
+fn walk(layers: Vec<(Descriptor, Vec<u8>)>, v: Recorder) -> Result<(Recorder, SquashedView)> {
+    walk_layers(v, layers.into_iter().map(|(d, b)| (d, std::io::Cursor::new(b))), Limits::default())
+}
+
+#[test]
+fn whiteouts_and_opaque_dirs_give_the_squashed_view() {
+    let l0 = layer(&[
+        T::Dir(b"etc/"),
+        T::File(b"etc/secret", b"s"),
+        T::File(b"etc/keep", b"k"),
+        T::Dir(b"opt/app/"),
+        T::File(b"opt/app/old.txt", b"old"),
+        T::File(b"opt/app/sub/deep", b"d"),
+        T::File(b"tmp/x/y", b"y"),
+    ]);
+    let l1 = layer(&[
+        T::File(b"etc/.wh.secret", b""),
+        T::File(b"opt/app/new.txt", b"new"),
+        T::File(b"opt/app/.wh..wh..opq", b""),
+        T::File(b".wh.tmp", b""),
+        T::File(b"etc/keep", b"k2"),
+    ]);
+    let (rec, view) = walk(vec![l0, l1], Recorder::default()).unwrap();
+    assert!(view.get("etc/secret").is_none());
+    assert!(view.get("opt/app/old.txt").is_none());
+    assert!(view.get("opt/app/sub/deep").is_none());
+    assert!(view.get("opt/app").is_some(), "the opaque dir itself stays");
+    assert!(view.is_current("opt/app/new.txt", 1), "same-layer entries survive the opaque marker");
+    assert!(view.get("tmp/x/y").is_none());
+    assert!(view.is_current("etc/keep", 1));
+    assert!(!view.is_current("etc/keep", 0), "overwritten by the later layer");
+    assert_eq!(view.layer_of("etc/keep").unwrap().index, 1);
+    assert!(rec.deletions.contains(&("etc/secret".into(), false, 1)));
+    assert!(rec.deletions.contains(&("opt/app".into(), true, 2)));
+    assert!(rec.deletions.contains(&("tmp".into(), false, 1)));
+    assert!(!rec.seen.iter().any(|(p, _)| p.contains(".wh.")), "whiteouts are not entries");
+    assert_eq!(rec.done, vec![0, 1]);
+}
+
+#[test]
+fn content_only_for_wanted_paths() {
+    let l0 = layer(&[T::File(b"./etc/os-release", b"ID=debian\n"), T::File(b"big", &[1u8; 1000])]);
+    let rec = Recorder { want_content: vec!["etc/os-release"], ..Recorder::default() };
+    let (rec, view) = walk(vec![l0], rec).unwrap();
+    assert_eq!(rec.contents, vec![("etc/os-release".to_string(), b"ID=debian\n".to_vec())]);
+    assert_eq!(rec.seen.len(), 2);
+    assert_eq!(view.get("big").unwrap().size, 1000);
+}
+
+#[test]
+fn traversal_and_absolute_paths_stay_inside_the_image() {
+    let l0 = layer(&[
+        T::File(b"../../etc/passwd", b"root:x:0:0"),
+        T::File(b"/etc/shadow", b"x"),
+        T::File(b"a/./b/../c", b"c"),
+        T::File(b"bad\xffname", b"u"),
+    ]);
+    let (_, view) = walk(vec![l0], Recorder::default()).unwrap();
+    let paths: Vec<&str> = view.iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, vec!["a/c", "bad\u{fffd}name", "etc/passwd", "etc/shadow"]);
+    assert_eq!(normalize_path(b"./"), "");
+    assert_eq!(normalize_path(b"/../.."), "");
+}
+
+#[test]
+fn links_are_recorded_and_symlink_loops_end() {
+    let l0 = layer(&[
+        T::File(b"usr/lib/os-release", b"ID=debian"),
+        T::Sym(b"etc/os-release", "../usr/lib/os-release"),
+        T::Sym(b"lib", "usr/lib"),
+        T::Hard(b"usr/lib/hard", "./usr/lib/os-release"),
+        T::Sym(b"loop/a", "b"),
+        T::Sym(b"loop/b", "a"),
+        T::Sym(b"abs", "/usr/lib/os-release"),
+    ]);
+    let (_, view) = walk(vec![l0], Recorder::default()).unwrap();
+    assert_eq!(view.get("usr/lib/hard").unwrap().kind, EntryKind::Hardlink("usr/lib/os-release".into()));
+    assert_eq!(view.resolve("etc/os-release").unwrap().0, "usr/lib/os-release");
+    assert_eq!(view.resolve("lib/os-release").unwrap().0, "usr/lib/os-release");
+    assert_eq!(view.resolve("abs").unwrap().0, "usr/lib/os-release");
+    assert_eq!(view.resolve("usr/lib/hard").unwrap().0, "usr/lib/os-release");
+    assert!(view.resolve("loop/a").is_none());
+    assert!(view.resolve("nope").is_none());
+}
+
+#[test]
+fn a_file_replacing_a_directory_drops_its_subtree() {
+    let l0 = layer(&[T::File(b"d/x", b"1"), T::File(b"f", b"2")]);
+    let l1 = layer(&[T::File(b"d", b"now a file"), T::File(b"f/inside", b"3")]);
+    let (_, view) = walk(vec![l0, l1], Recorder::default()).unwrap();
+    assert!(view.get("d/x").is_none());
+    assert!(view.get("f").is_none());
+    assert!(view.is_current("f/inside", 1));
+}
+
+#[test]
+fn digest_mismatch_is_reported_even_after_entries_were_seen() {
+    let (mut d, blob) = layer(&[T::File(b"a", b"1")]);
+    d.digest = Digest::sha256_of(b"something else");
+    let err = walk(vec![(d, blob)], Recorder::default()).unwrap_err();
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+}
+
+#[test]
+fn truncated_layers_are_typed_errors() {
+    // A valid gzip of a tar cut off inside the file data (like umoci insert's bug).
+    let tar = tar_of(&[T::File(b"var/lib/dpkg/status", &[b'x'; 2000])]);
+    let cut = gz(&tar[..512 + 571]);
+    let d = Descriptor::for_bytes(media_type::OCI_LAYER_GZIP, &cut);
+    let err = walk(vec![(d, cut)], Recorder::default()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    // A gzip stream cut in half, with a descriptor matching the cut bytes.
+    let full = gz(&tar);
+    let half = full[..full.len() / 2].to_vec();
+    let d = Descriptor::for_bytes(media_type::OCI_LAYER_GZIP, &half);
+    let err = walk(vec![(d, half)], Recorder::default()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    // A blob shorter than its descriptor.
+    let (d, blob) = layer(&[T::File(b"a", b"1")]);
+    let short = blob[..blob.len() - 3].to_vec();
+    let err = walk(vec![(d, short)], Recorder::default()).unwrap_err();
+    assert!(matches!(err, Error::SizeMismatch { .. }), "{err}");
+}
+
+#[test]
+fn unknown_media_type_is_refused() {
+    let (mut d, blob) = layer(&[T::File(b"a", b"1")]);
+    d.media_type = "application/vnd.example.layer.v1.tar+lz4".into();
+    let err = walk(vec![(d, blob)], Recorder::default()).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedMediaType(_)), "{err}");
+}
+
+#[test]
+fn plain_and_zstd_layers() {
+    let tar = tar_of(&[T::File(b"z", b"zz")]);
+    let zs = zstd::encode_all(&tar[..], 3).unwrap();
+    let l0 = (Descriptor::for_bytes(media_type::OCI_LAYER_TAR, &tar), tar.clone());
+    let l1 = (Descriptor::for_bytes(media_type::OCI_LAYER_ZSTD, &zs), zs);
+    let (_, view) = walk(vec![l0, l1], Recorder::default()).unwrap();
+    assert!(view.is_current("z", 1));
+}
+
+#[test]
+fn limits_are_enforced() {
+    let walk_with = |limits: Limits, entries: &[T<'_>], want: Vec<&'static str>| {
+        let (d, b) = layer(entries);
+        let rec = Recorder { want_content: want, ..Recorder::default() };
+        walk_layers(rec, [(d, std::io::Cursor::new(b))], limits).map(|_| ())
+    };
+    let many: Vec<T<'_>> = vec![T::File(b"a", b""), T::File(b"b", b""), T::File(b"c", b"")];
+    let l = Limits { max_entries: 2, ..Limits::default() };
+    assert!(matches!(walk_with(l, &many, vec![]), Err(Error::LimitExceeded { .. })));
+    let l = Limits { max_path_len: 3, ..Limits::default() };
+    assert!(matches!(walk_with(l, &[T::File(b"long/path", b"")], vec![]), Err(Error::LimitExceeded { .. })));
+    let l = Limits { max_file_read: 4, ..Limits::default() };
+    assert!(matches!(walk_with(l, &[T::File(b"f", b"12345")], vec!["f"]), Err(Error::LimitExceeded { .. })));
+    assert!(walk_with(l, &[T::File(b"f", b"12345")], vec![]).is_ok(), "unread large files are fine");
+    let l = Limits { max_layer_compressed: 10, ..Limits::default() };
+    assert!(matches!(walk_with(l, &many, vec![]), Err(Error::LimitExceeded { .. })));
+}
+
+#[test]
+fn visitor_errors_stop_the_walk() {
+    #[derive(Debug)]
+    struct Fail;
+    impl LayerVisitor for Fail {
+        fn wants(&mut self, _: &Entry<'_>) -> Want {
+            Want::Metadata
+        }
+        fn visit(&mut self, _: &Entry<'_>, _: Option<&mut dyn Read>) -> Result<()> {
+            Err(Error::Visitor("stop".into()))
+        }
+    }
+    let (d, b) = layer(&[T::File(b"a", b"1")]);
+    assert!(matches!(walk_layers(Fail, [(d, &b[..])], Limits::default()), Err(Error::Visitor(_))));
+}
