@@ -16,4 +16,37 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// Reading an input file failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A key could not be read, parsed or used; the message says which and what to do. Never
+    /// contains key material.
+    #[error("key: {0}")]
+    Key(String),
+    /// An encrypted key file did not decrypt: the password is wrong or the file was altered.
+    #[error(
+        "cannot decrypt the private key: wrong password or corrupted key file (check \
+         CHAINSEAL_PASSWORD / COSIGN_PASSWORD)"
+    )]
+    WrongPassword,
+    /// No password could be obtained (no variable set, no terminal, unreadable stdin).
+    #[error("password: {0}")]
+    Password(String),
+    /// A signature did not verify against the key; `what` names the signed object.
+    #[error("signature over the {what} does not verify with the given key")]
+    BadSignature {
+        /// What was signed (payload, PAE, blob, …).
+        what: &'static str,
+    },
+    /// A signed payload verified but does not say what was expected (digest, type, annotation).
+    #[error("payload refused: {0}")]
+    PayloadMismatch(String),
+    /// The cryptographic library failed where it should not (random source, key generation).
+    #[error("cryptographic operation failed: {0}")]
+    Crypto(&'static str),
 }
