@@ -1,1 +1,27 @@
 //! chainseal-sbom: catalogers, the SBOM model, and the CycloneDX / SPDX writers and readers.
+//!
+//! - Directories: [`scan_directory`].
+//! - Images: feed the file events of one pass over the squashed layers into a [`Collector`]
+//!   ([`Collector::wants`] → [`Collector::add`], [`Collector::whiteout`]), then
+//!   [`Collector::finish`]. Nothing is extracted to disk.
+//! - Output: [`format::write`] with a [`Format`]; input: [`format::read`].
+
+mod catalog;
+mod collect;
+mod error;
+pub mod format;
+mod limits;
+pub mod model;
+pub mod purl;
+mod scan;
+mod util;
+
+pub use collect::{Collector, FileKind, FileMeta, Want};
+pub use error::{Error, Result};
+pub use format::Format;
+pub use limits::Limits;
+pub use model::{
+    Component, ComponentKind, EvidenceKind, Hash, HashAlg, Location, Relationship, RelationshipKind, Sbom, SourceInfo, SourceKind, Tool,
+    Warning,
+};
+pub use scan::{ScanOptions, created_timestamp, scan_directory};
