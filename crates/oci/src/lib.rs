@@ -29,3 +29,4 @@ pub use archive::{DockerArchive, OciArchive};
 pub use image::{ResolvedImage, resolve_image};
 pub use layout::OciLayout;
 pub use spec::SourceSpec;
+pub mod registry;
