@@ -30,3 +30,4 @@ pub use image::{ResolvedImage, resolve_image};
 pub use layout::OciLayout;
 pub use spec::SourceSpec;
 pub mod registry;
+pub mod copy;

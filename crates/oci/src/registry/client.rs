@@ -40,6 +40,7 @@ struct Inner {
     host_auth: Mutex<HashMap<String, HostAuth>>,
     tokens: Mutex<TokenCache>,
     credentials: tokio::sync::Mutex<HashMap<String, Option<Credential>>>,
+    fallback_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// What we learnt about a host's authentication from its challenges.
@@ -111,6 +112,7 @@ impl RegistryClient {
                 host_auth: Mutex::new(HashMap::new()),
                 tokens: Mutex::new(TokenCache::default()),
                 credentials: tokio::sync::Mutex::new(HashMap::new()),
+                fallback_locks: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -123,6 +125,14 @@ impl RegistryClient {
     /// Open the repository a reference names (its tag or digest is ignored here).
     pub fn repository(&self, reference: &Reference) -> Repository {
         Repository::new(self.clone(), reference.clone())
+    }
+
+    /// Serialises this client's writers of one fallback-index tag (`host/repo:tag`). The
+    /// registry offers no locking (2.8.2 ignores `If-Match`); writers in other processes are
+    /// handled by re-reading after each write.
+    pub(crate) fn fallback_lock(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.inner.fallback_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key).or_default().clone()
     }
 
     /// The credential for a host, looked up once (a credential helper may run).

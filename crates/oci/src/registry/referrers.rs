@@ -4,8 +4,6 @@
 //! Registry errors are errors here, never "nothing found": only a 404 of the referrers
 //! endpoint means "use the fallback", and only a 404 of the fallback tag means "none".
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -67,15 +65,6 @@ const MAX_INDEX_BYTES: usize = 4 * 1024 * 1024;
 const MAX_PAGES: usize = 100;
 /// How often a fallback-index update is retried after a concurrent writer dropped our entry.
 const FALLBACK_WRITE_ATTEMPTS: u32 = 8;
-
-/// Serialises this process's writers of one fallback tag (the registry offers no locking:
-/// 2.8.2 ignores `If-Match`).
-fn fallback_lock(key: String) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    let map = LOCKS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(key).or_default().clone()
-}
 
 impl Repository {
     /// Does this registry have the referrers API? Probed once per repository with
@@ -201,7 +190,7 @@ impl Repository {
     ) -> Result<()> {
         let entry = fallback_entry(referrer, parsed);
         let tag = subject.referrers_fallback_tag();
-        let lock = fallback_lock(format!("{}/{}:{tag}", self.host(), self.name()));
+        let lock = self.client.fallback_lock(format!("{}/{}:{tag}", self.host(), self.name()));
         let _guard = lock.lock().await;
         for attempt in 1..=FALLBACK_WRITE_ATTEMPTS {
             let (mut index, _) = self.fallback_index(subject).await?;
@@ -230,7 +219,7 @@ impl Repository {
     /// Remove `referrer` from the fallback index of `subject` (when deleting a referrer).
     pub async fn remove_from_fallback_index(&self, subject: &Digest, referrer: &Digest) -> Result<()> {
         let tag = subject.referrers_fallback_tag();
-        let lock = fallback_lock(format!("{}/{}:{tag}", self.host(), self.name()));
+        let lock = self.client.fallback_lock(format!("{}/{}:{tag}", self.host(), self.name()));
         let _guard = lock.lock().await;
         let (mut index, raw) = self.fallback_index(subject).await?;
         if raw.is_none() {

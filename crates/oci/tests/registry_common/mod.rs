@@ -154,3 +154,40 @@ pub fn tool(name: &str) -> String {
 pub fn workspace() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
+
+/// `scripts/faultproxy.py` in front of a registry, stopped (by its PID) on drop.
+pub struct FaultProxy {
+    pub addr: String,
+    child: std::process::Child,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str, faults: &str) -> FaultProxy {
+        use std::io::BufRead;
+        let script = std::env::var("CHAINSEAL_TEST_FAULTPROXY")
+            .unwrap_or_else(|_| workspace().join("scripts/faultproxy.py").display().to_string());
+        let mut child = std::process::Command::new("python3")
+            .args([script.as_str(), upstream, faults, "0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting faultproxy.py");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("LISTENING ").expect("faultproxy prints its port").to_string();
+        FaultProxy { addr: format!("127.0.0.1:{port}"), child }
+    }
+
+    /// JSON: faults not yet used and what was served.
+    pub fn log(&self) -> serde_json::Value {
+        let out = run("curl", &["-sS", &format!("http://{}/__faults__", self.addr)]);
+        serde_json::from_str(&out).unwrap()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
