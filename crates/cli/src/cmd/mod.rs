@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+mod generate_key_pair;
+mod import_key_pair;
+mod public_key;
+mod sign_blob;
+
 /// Options every subcommand accepts.
 #[derive(Args, Debug, Clone)]
 pub(crate) struct GlobalOptions {
@@ -18,7 +23,16 @@ pub(crate) struct GlobalOptions {
 
 /// The subcommands.
 #[derive(Subcommand, Debug)]
-pub(crate) enum Command {}
+pub(crate) enum Command {
+    /// Generate a cosign-compatible key pair (encrypted `cosign.key`, `cosign.pub`).
+    GenerateKeyPair(generate_key_pair::GenerateKeyPairArgs),
+    /// Import a PEM private key as a cosign-compatible key pair.
+    ImportKeyPair(import_key_pair::ImportKeyPairArgs),
+    /// Print the public key of a key file.
+    PublicKey(public_key::PublicKeyArgs),
+    /// Sign a blob with a key into a Sigstore bundle.
+    SignBlob(sign_blob::SignBlobArgs),
+}
 
 /// Send `tracing` output to stderr at the verbosity asked for.
 pub(crate) fn init_logging(global: &GlobalOptions) {
@@ -34,5 +48,10 @@ pub(crate) fn init_logging(global: &GlobalOptions) {
 
 /// Run one subcommand and return the process exit code.
 pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<ExitCode> {
-    match command {}
+    match command {
+        Command::GenerateKeyPair(args) => generate_key_pair::run(&args),
+        Command::ImportKeyPair(args) => import_key_pair::run(&args),
+        Command::PublicKey(args) => public_key::run(&args),
+        Command::SignBlob(args) => sign_blob::run(&args),
+    }
 }
