@@ -33,6 +33,9 @@ pub enum Error {
     /// The caller's input was unusable.
     #[error("{0}")]
     InvalidInput(String),
+    /// From chainseal-sbom (scanning a directory, reading an SBOM document).
+    #[error(transparent)]
+    Sbom(#[from] chainseal_sbom::Error),
 }
 
 impl Error {
@@ -42,6 +45,10 @@ impl Error {
         match self {
             Error::Verification(_) => ErrorKind::Verification,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::Sbom(e) => match e {
+                chainseal_sbom::Error::Io { .. } => ErrorKind::Io,
+                _ => ErrorKind::InvalidInput,
+            },
             Error::Oci(e) => match e {
                 O::Registry(_) => ErrorKind::Registry,
                 O::Io { .. } => ErrorKind::Io,

@@ -4,8 +4,8 @@
 //! (`chainseal-sign`).
 
 mod error;
+pub mod sbom;
 pub mod sign;
 
 pub use chainseal_oci as oci;
-pub use chainseal_sbom as sbom;
 pub use error::{Error, ErrorKind, Result};

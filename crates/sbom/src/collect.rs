@@ -273,8 +273,9 @@ impl Collector {
 
     /// Keep only paths the final squashed view still has (for walkers that report the final
     /// view at the end rather than whiteouts as they go).
-    pub fn retain(&mut self, mut visible: impl FnMut(&str) -> bool) {
-        let doomed: Vec<String> = self.entries.keys().filter(|p| !visible(p)).cloned().collect();
+    /// `visible(path, layer_index)` says whether the file written by that layer is still there.
+    pub fn retain(&mut self, mut visible: impl FnMut(&str, usize) -> bool) {
+        let doomed: Vec<String> = self.entries.iter().filter(|(p, e)| !visible(p, e.layer_index)).map(|(p, _)| p.clone()).collect();
         for p in doomed {
             self.remove_entry(&p);
         }

@@ -10,6 +10,7 @@ mod catalog;
 mod collect;
 mod error;
 pub mod format;
+mod image;
 mod limits;
 pub mod model;
 pub mod purl;
@@ -19,6 +20,7 @@ mod util;
 pub use collect::{Collector, FileKind, FileMeta, Want};
 pub use error::{Error, Result};
 pub use format::Format;
+pub use image::{ImageVisitor, image_source};
 pub use limits::Limits;
 pub use model::{
     Component, ComponentKind, EvidenceKind, Hash, HashAlg, Location, Relationship, RelationshipKind, Sbom, SourceInfo, SourceKind, Tool,

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 mod generate_key_pair;
 mod import_key_pair;
 mod public_key;
+mod sbom;
 mod sign_blob;
 
 /// Options every subcommand accepts.
@@ -30,6 +31,8 @@ pub(crate) enum Command {
     ImportKeyPair(import_key_pair::ImportKeyPairArgs),
     /// Print the public key of a key file.
     PublicKey(public_key::PublicKeyArgs),
+    /// Generate an SBOM (CycloneDX 1.6/1.5, SPDX 2.3/3.0.1) for an image or a directory.
+    Sbom(sbom::SbomArgs),
     /// Sign a blob with a key into a Sigstore bundle.
     SignBlob(sign_blob::SignBlobArgs),
 }
@@ -52,6 +55,7 @@ pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<E
         Command::GenerateKeyPair(args) => generate_key_pair::run(&args),
         Command::ImportKeyPair(args) => import_key_pair::run(&args),
         Command::PublicKey(args) => public_key::run(&args),
+        Command::Sbom(args) => sbom::run(&args, _global.quiet),
         Command::SignBlob(args) => sign_blob::run(&args),
     }
 }
