@@ -50,7 +50,7 @@ impl Error {
                 _ => ErrorKind::InvalidInput,
             },
             Error::Oci(e) => match e {
-                O::Registry(_) => ErrorKind::Registry,
+                O::Registry(_) | O::Network(_) | O::Unauthorized(_) => ErrorKind::Registry,
                 O::Io { .. } => ErrorKind::Io,
                 O::InvalidDigest { .. }
                 | O::InvalidReference { .. }

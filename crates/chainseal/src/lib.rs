@@ -4,6 +4,7 @@
 //! (`chainseal-sign`).
 
 mod error;
+pub mod image;
 pub mod sbom;
 pub mod sign;
 

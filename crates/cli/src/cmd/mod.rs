@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+mod copy;
 mod generate_key_pair;
 mod import_key_pair;
+mod inspect;
 mod public_key;
+pub(crate) mod registry_opts;
 mod sbom;
 mod sign_blob;
 
@@ -25,6 +28,10 @@ pub(crate) struct GlobalOptions {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
+    /// Inspect an image: digests, platforms, layers, config, referrers and cosign tags (JSON).
+    Inspect(inspect::InspectArgs),
+    /// Copy an image between registries and OCI layouts keeping every digest.
+    Copy(copy::CopyArgs),
     /// Generate a cosign-compatible key pair (encrypted `cosign.key`, `cosign.pub`).
     GenerateKeyPair(generate_key_pair::GenerateKeyPairArgs),
     /// Import a PEM private key as a cosign-compatible key pair.
@@ -52,6 +59,8 @@ pub(crate) fn init_logging(global: &GlobalOptions) {
 /// Run one subcommand and return the process exit code.
 pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Copy(args) => copy::run(&args, _global.quiet),
         Command::GenerateKeyPair(args) => generate_key_pair::run(&args),
         Command::ImportKeyPair(args) => import_key_pair::run(&args),
         Command::PublicKey(args) => public_key::run(&args),

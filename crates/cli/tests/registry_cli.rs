@@ -1,0 +1,115 @@
+//! `chainseal inspect` and `chainseal copy` against the local registries started by
+//! `scripts/registries.sh` (env vars from its env.sh). Without them the tests say so and pass,
+//! unless CI=true or CHAINSEAL_REQUIRE_REGISTRIES=1, where they fail.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn registry(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            let required = std::env::var("CI").is_ok_and(|v| v == "true")
+                || std::env::var("CHAINSEAL_REQUIRE_REGISTRIES").is_ok_and(|v| v == "1");
+            assert!(!required, "{var} is not set: run `scripts/registries.sh start DIR && source DIR/env.sh`");
+            eprintln!("NOT RUN: {var} is not set (start the registries with scripts/registries.sh)");
+            None
+        }
+    }
+}
+
+fn testdata(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/images").join(name)
+}
+
+fn chainseal(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chainseal"))
+        .args(args)
+        .env("DOCKER_CONFIG", std::env::temp_dir().join("chainseal-no-docker-config"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn unique(prefix: &str) -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("cli/{prefix}-{}-{n}", std::process::id())
+}
+
+const INDEX: &str = "sha256:f2b70c094573f9af3ee4ff368beedef79dd3b69a4235470b46002ce7e67dffad";
+
+#[test]
+fn copy_then_inspect_a_multiarch_image() {
+    let Some(host) = registry("CHAINSEAL_TEST_REGISTRY_PLAIN") else { return };
+    let src = format!("oci-dir:{}:latest", testdata("multiarch").display());
+    let dest = format!("{host}/{}:v1", unique("multi"));
+    let (code, stdout, stderr) = chainseal(&["copy", "-q", &src, &dest]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["digest"], INDEX);
+
+    let (code, stdout, stderr) = chainseal(&["inspect", &dest, "--platform", "linux/arm64"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["index_digest"], INDEX);
+    assert_eq!(v["media_type"], "application/vnd.oci.image.index.v1+json");
+    assert_eq!(v["platform"], "linux/arm64/v8");
+    assert_eq!(v["platforms"].as_array().unwrap().len(), 2);
+    assert!(v["config"]["digest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(!v["layers"].as_array().unwrap().is_empty());
+
+    // Back to a layout, keeping the digest.
+    let dir = tempfile::tempdir().unwrap();
+    let out = format!("oci-dir:{}:copy", dir.path().join("l").display());
+    let (code, stdout, stderr) = chainseal(&["copy", "-q", &dest, &out]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(INDEX));
+    let (code, stdout, _) = chainseal(&["inspect", &out]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(INDEX));
+}
+
+#[test]
+fn tls_registry_needs_the_ca_flag() {
+    let Some(host) = registry("CHAINSEAL_TEST_REGISTRY_TLS") else { return };
+    let ca = std::env::var("CHAINSEAL_TEST_REGISTRY_TLS_CA").unwrap();
+    let (code, _, stderr) = chainseal(&["inspect", &format!("{host}/x/y:v1")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--ca"), "{stderr}");
+    // With the CA the certificate is accepted; without credentials the error says what to do.
+    let (code, _, stderr) = chainseal(&["inspect", "--ca", &ca, &format!("{host}/x/y:v1")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("docker login"), "{stderr}");
+}
+
+#[test]
+fn credentials_from_docker_config_and_errors_exit_2() {
+    let Some(host) = registry("CHAINSEAL_TEST_REGISTRY_TLS") else { return };
+    let ca = std::env::var("CHAINSEAL_TEST_REGISTRY_TLS_CA").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // base64("testuser:testpass")
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"dGVzdHVzZXI6dGVzdHBhc3M="}}}}}}"#),
+    )
+    .unwrap();
+    let src = format!("oci-dir:{}:latest", testdata("example").display());
+    let dest = format!("{host}/{}:v1", unique("creds"));
+    let out = Command::new(env!("CARGO_BIN_EXE_chainseal"))
+        .args(["copy", "-q", "--ca", &ca, &src, &dest])
+        .env("DOCKER_CONFIG", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_chainseal"))
+        .args(["inspect", "--ca", &ca, &format!("{host}/{}:missing", unique("creds"))])
+        .env("DOCKER_CONFIG", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("manifest unknown"));
+}
