@@ -35,7 +35,8 @@
 //! be a digest mismatch discovered at the end of a layer whose entries were already shown.
 //!
 //! Limits ([`Limits`]): compressed and decompressed layer size, decompression ratio, number
-//! of entries, path length, and content size handed to a visitor.
+//! of entries, path length (also bounding GNU long-name headers; PAX headers are capped at
+//! 1 MiB), and content size handed to a visitor.
 //!
 //! Known simplification: a later entry under a path whose parent an earlier layer made a
 //! symlink (e.g. `bin -> usr/bin`, then `bin/x`) is recorded at the literal path `bin/x`;
@@ -383,7 +384,8 @@ impl<V: LayerVisitor> Walker<V> {
 
     fn walk_tar<R: Read>(&mut self, verified: &mut VerifyingReader<R>, info: &LayerInfo, what: &str) -> Result<()> {
         let decoded = blob::decompress(verified, info.size, &self.limits, what)?;
-        let mut tar_in = BufReader::with_capacity(blob::CHUNK, decoded);
+        let guarded = guard::TarGuard::new(decoded, self.limits.max_path_len, what);
+        let mut tar_in = BufReader::with_capacity(blob::CHUNK, guarded);
         {
             let mut archive = tar::Archive::new(&mut tar_in);
             let entries = archive.entries().map_err(|e| from_io(what, e))?;
@@ -582,6 +584,8 @@ where
     });
     task.await.map_err(|e| Error::Visitor(format!("the layer walk thread failed: {e}")))?
 }
+
+mod guard;
 
 #[cfg(test)]
 mod tests;
