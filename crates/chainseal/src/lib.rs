@@ -7,6 +7,8 @@ mod error;
 pub mod image;
 pub mod sbom;
 pub mod sign;
+pub mod sign_image;
+pub mod verify;
 
 pub use chainseal_oci as oci;
 pub use error::{Error, ErrorKind, Result};

@@ -229,3 +229,12 @@ mod tests {
         assert!(generate_key_pair(&prefix, GenerateAlgorithm::EcdsaP256, false, None).is_err());
     }
 }
+
+/// A small runtime for the blocking entry points.
+pub(crate) fn runtime() -> FResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| FError::InvalidInput(format!("could not start the async runtime: {e}")))
+}

@@ -12,7 +12,9 @@ mod inspect;
 mod public_key;
 pub(crate) mod registry_opts;
 mod sbom;
+mod sign;
 mod sign_blob;
+mod verify;
 
 /// Options every subcommand accepts.
 #[derive(Args, Debug, Clone)]
@@ -40,6 +42,10 @@ pub(crate) enum Command {
     PublicKey(public_key::PublicKeyArgs),
     /// Generate an SBOM (CycloneDX 1.6/1.5, SPDX 2.3/3.0.1) for an image or a directory.
     Sbom(sbom::SbomArgs),
+    /// Sign an image with a key (cosign v3 bundle referrer, or legacy `.sig` tag).
+    Sign(sign::SignArgs),
+    /// Verify an image's key signatures (referrers, fallback index, `.sig` tag).
+    Verify(verify::VerifyArgs),
     /// Sign a blob with a key into a Sigstore bundle.
     SignBlob(sign_blob::SignBlobArgs),
 }
@@ -65,6 +71,8 @@ pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<E
         Command::ImportKeyPair(args) => import_key_pair::run(&args),
         Command::PublicKey(args) => public_key::run(&args),
         Command::Sbom(args) => sbom::run(&args, _global.quiet),
+        Command::Sign(args) => sign::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::SignBlob(args) => sign_blob::run(&args),
     }
 }

@@ -1,0 +1,338 @@
+//! `chainseal sign --key K IMAGE`: key-based image signatures stored the way cosign stores them.
+//!
+//! - [`SignFormat::Bundle`] (default, cosign v3): DSSE over an in-toto Statement v1
+//!   (`https://sigstore.dev/cosign/sign/v1`) in a Sigstore bundle v0.3, pushed as an OCI 1.1
+//!   referrer of the signed manifest (the registry layer keeps the `sha256-<hex>` fallback index
+//!   where there is no referrers API).
+//! - [`SignFormat::Legacy`] (cosign v2): the simple-signing payload as one layer of the
+//!   `sha256-<hex>.sig` image, signature in `dev.cosignproject.cosign/signature`;
+//!   read-modify-write with de-duplication, and a re-read after each write so a concurrent
+//!   writer that dropped our layer is noticed and the write retried.
+//!
+//! Payloads are built by chainseal-sign; storage is here (chainseal-sign never knows about OCI).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use chainseal_oci::manifest::{Descriptor, ImageManifest, Manifest, RawManifest};
+use chainseal_oci::media_type;
+use chainseal_oci::registry::{self, RegistryConfig};
+use chainseal_oci::source::{ContentSink, ContentSource};
+use chainseal_oci::{Digest, OciLayout, SourceSpec};
+use chainseal_sign::bundle_write;
+use chainseal_sign::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
+use chainseal_sign::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
+use chainseal_sign::keys::SigningKey;
+use chainseal_sign::simple_signing::{SIMPLE_SIGNING_MEDIA_TYPE, SimpleSigning};
+
+use crate::error::{Error, Result};
+
+/// Most layers a legacy `.sig` image may hold (cosign's limit).
+const MAX_SIG_LAYERS: usize = 1000;
+/// Attempts of the legacy read-modify-write when another writer replaces the tag.
+const LEGACY_WRITE_ATTEMPTS: u32 = 8;
+
+/// Where signatures go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SignFormat {
+    /// cosign v3: bundle v0.3 (DSSE + in-toto) as an OCI referrer.
+    #[default]
+    Bundle,
+    /// cosign v2: simple signing in the `sha256-<hex>.sig` tag.
+    Legacy,
+}
+
+/// Options of [`sign_image`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SignImageOptions {
+    /// Storage format.
+    pub format: SignFormat,
+    /// `-a key=value` annotations (Statement subject annotations, or simple-signing `optional`).
+    pub annotations: BTreeMap<String, String>,
+    /// Also sign every manifest an index lists.
+    pub recursive: bool,
+    /// Registry settings.
+    pub registry: RegistryConfig,
+}
+
+/// One signature written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct SignedManifest {
+    /// The signed manifest digest.
+    pub digest: String,
+    /// Where the signature went: the referrer manifest digest, or the `.sig` tag.
+    pub stored_at: String,
+    /// False when an identical legacy signature was already there (nothing written).
+    pub written: bool,
+}
+
+/// What [`sign_image`] did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[non_exhaustive]
+pub struct SignImageReport {
+    /// Signatures, top manifest first.
+    pub signed: Vec<SignedManifest>,
+    /// Warnings for stderr (tag resolved to a digest, …).
+    pub warnings: Vec<String>,
+}
+
+/// A signing/verification target: something that is both a source and a sink.
+pub(crate) enum Target {
+    Registry(registry::Repository),
+    Layout(OciLayout),
+}
+
+impl Target {
+    pub(crate) async fn open(spec: &SourceSpec, config: &RegistryConfig) -> Result<Target> {
+        match spec {
+            SourceSpec::Registry(r) => Ok(Target::Registry(registry::open(r, config)?)),
+            SourceSpec::OciDir { path, .. } => Ok(Target::Layout(OciLayout::open(path.clone()).await?)),
+            _ => {
+                Err(Error::InvalidInput("only registry references and oci-dir:PATH layouts can hold signatures".into()))
+            }
+        }
+    }
+
+    pub(crate) fn source(&self) -> &dyn ContentSource {
+        match self {
+            Target::Registry(r) => r,
+            Target::Layout(l) => l,
+        }
+    }
+
+    fn sink(&self) -> &dyn ContentSink {
+        match self {
+            Target::Registry(r) => r,
+            Target::Layout(l) => l,
+        }
+    }
+}
+
+/// The signed manifest and how we got to it.
+pub(crate) struct Resolved {
+    pub(crate) top: RawManifest,
+    pub(crate) warning: Option<String>,
+    pub(crate) docker_reference: String,
+}
+
+pub(crate) async fn resolve(spec: &SourceSpec, target: &Target, input: &str) -> Result<Resolved> {
+    let selector = spec.selector();
+    let top = target.source().manifest(&selector).await?;
+    let by_digest = selector.parse::<Digest>().is_ok();
+    let warning = (!by_digest).then(|| {
+        format!(
+            "{input} names a tag; using its current digest {} (name the digest to be sure what \
+             you sign or verify)",
+            top.digest
+        )
+    });
+    let docker_reference = match spec {
+        SourceSpec::Registry(r) => r.cosign_name(),
+        SourceSpec::OciDir { path, .. } => path.display().to_string(),
+        _ => String::new(),
+    };
+    Ok(Resolved { top, warning, docker_reference })
+}
+
+fn subject_of(raw: &RawManifest) -> Descriptor {
+    raw.descriptor()
+}
+
+/// Sign an image (blocking).
+pub fn sign_image(target: &str, key: &SigningKey, options: &SignImageOptions) -> Result<SignImageReport> {
+    crate::sign::runtime()?.block_on(sign_image_async(target, key, options))
+}
+
+/// Sign an image.
+pub async fn sign_image_async(input: &str, key: &SigningKey, options: &SignImageOptions) -> Result<SignImageReport> {
+    let spec = SourceSpec::parse(input)?;
+    let target = Target::open(&spec, &options.registry).await?;
+    let resolved = resolve(&spec, &target, input).await?;
+    let mut report = SignImageReport::default();
+    report.warnings.extend(resolved.warning.clone());
+    let mut subjects = vec![subject_of(&resolved.top)];
+    if options.recursive {
+        if let Manifest::Index(index) = resolved.top.parse()? {
+            for child in index.manifests {
+                let mut d = child.clone();
+                d.platform = None;
+                d.annotations = None;
+                d.artifact_type = None;
+                subjects.push(d);
+            }
+        }
+    }
+    for subject in subjects {
+        let signed = match options.format {
+            SignFormat::Bundle => sign_bundle(&target, key, &subject, &options.annotations).await?,
+            SignFormat::Legacy => {
+                sign_legacy(&target, key, &subject, &resolved.docker_reference, &options.annotations).await?
+            }
+        };
+        report.signed.push(signed);
+    }
+    Ok(report)
+}
+
+fn now_rfc3339() -> String {
+    // SOURCE_DATE_EPOCH makes the referrer manifest reproducible.
+    let ts = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .unwrap_or_else(jiff::Timestamp::now);
+    ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+async fn sign_bundle(
+    target: &Target,
+    key: &SigningKey,
+    subject: &Descriptor,
+    annotations: &BTreeMap<String, String>,
+) -> Result<SignedManifest> {
+    let hex = sha256_hex(&subject.digest)?;
+    let statement = Statement::cosign_image_signature(hex, annotations);
+    let envelope = Envelope::sign(key, INTOTO_PAYLOAD_TYPE, statement.to_json())?;
+    let bundle = bundle_write::to_json(&bundle_write::dsse_bundle(&envelope, key.public_key())?)?;
+
+    let layer = Descriptor::for_bytes(media_type::SIGSTORE_BUNDLE_V03, &bundle);
+    let mut config = Descriptor::for_bytes(media_type::OCI_EMPTY, media_type::OCI_EMPTY_DATA);
+    config.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_string());
+    let sink = target.sink();
+    sink.put_blob_bytes(&layer, &bundle).await?;
+    sink.put_blob_bytes(&config, media_type::OCI_EMPTY_DATA).await?;
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media_type::OCI_MANIFEST.to_string()),
+        artifact_type: Some(media_type::SIGSTORE_BUNDLE_V03.to_string()),
+        config,
+        layers: vec![layer],
+        subject: Some(subject.clone()),
+        annotations: Some(BTreeMap::from([
+            (media_type::ANNOTATION_CREATED.to_string(), now_rfc3339()),
+            (media_type::ANNOTATION_BUNDLE_CONTENT.to_string(), "dsse-envelope".to_string()),
+            (media_type::ANNOTATION_BUNDLE_PREDICATE_TYPE.to_string(), COSIGN_SIGN_PREDICATE_TYPE.to_string()),
+        ])),
+    };
+    let raw = RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?;
+    sink.put_manifest(&raw, None).await?;
+    Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: raw.digest.to_string(), written: true })
+}
+
+pub(crate) fn sha256_hex(d: &Digest) -> Result<&str> {
+    if d.algorithm() != chainseal_oci::DigestAlgorithm::Sha256 {
+        return Err(Error::InvalidInput(format!(
+            "{d}: cosign signatures name sha256 digests; this manifest uses another algorithm"
+        )));
+    }
+    Ok(d.hex())
+}
+
+/// go-containerregistry's config for an appended image (what cosign's `.sig` images carry).
+fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
+    let zero = "0001-01-01T00:00:00Z";
+    let config = serde_json::json!({
+        "architecture": "",
+        "created": zero,
+        "history": layers.iter().map(|_| serde_json::json!({"created": zero})).collect::<Vec<_>>(),
+        "os": "",
+        "rootfs": {
+            "type": "layers",
+            "diff_ids": layers.iter().map(|l| l.digest.to_string()).collect::<Vec<_>>(),
+        },
+        "config": {},
+    });
+    serde_json::to_vec(&config).unwrap_or_default()
+}
+
+async fn read_sig_image(source: &dyn ContentSource, tag: &str) -> Result<Option<ImageManifest>> {
+    match source.manifest(tag).await {
+        Ok(raw) => match raw.parse()? {
+            Manifest::Image(m) => Ok(Some(m)),
+            Manifest::Index(_) => Err(Error::InvalidInput(format!(
+                "{tag} holds an index, not a cosign signature image; refusing to overwrite it"
+            ))),
+        },
+        Err(chainseal_oci::Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Is `layer` already an equivalent signature of `payload` by `key`? (cosign
+/// `dedupeAndReplace`: same digest and media type, same non-signature annotations, and the
+/// existing signature verifies with our key.)
+fn equivalent(existing: &Descriptor, ours: &Descriptor, payload: &[u8], key: &SigningKey) -> bool {
+    if existing.digest != ours.digest || existing.media_type != ours.media_type {
+        return false;
+    }
+    let strip = |d: &Descriptor| {
+        let mut a = d.annotations.clone().unwrap_or_default();
+        a.remove(media_type::ANNOTATION_COSIGN_SIGNATURE);
+        a
+    };
+    if strip(existing) != strip(ours) {
+        return false;
+    }
+    existing
+        .annotation(media_type::ANNOTATION_COSIGN_SIGNATURE)
+        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+        .is_some_and(|sig| key.public_key().verify(payload, &sig).is_ok())
+}
+
+async fn sign_legacy(
+    target: &Target,
+    key: &SigningKey,
+    subject: &Descriptor,
+    docker_reference: &str,
+    annotations: &BTreeMap<String, String>,
+) -> Result<SignedManifest> {
+    sha256_hex(&subject.digest)?;
+    let payload = SimpleSigning::new(docker_reference, subject.digest.to_string(), annotations).to_bytes();
+    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(&payload)?);
+    let mut layer = Descriptor::for_bytes(SIMPLE_SIGNING_MEDIA_TYPE, &payload);
+    layer.annotations = Some(BTreeMap::from([(media_type::ANNOTATION_COSIGN_SIGNATURE.to_string(), signature)]));
+    let tag = subject.digest.cosign_tag("sig");
+    let (source, sink) = (target.source(), target.sink());
+    sink.put_blob_bytes(&layer, &payload).await?;
+    for attempt in 1..=LEGACY_WRITE_ATTEMPTS {
+        let existing = read_sig_image(source, &tag).await?;
+        let mut layers = existing.map(|m| m.layers).unwrap_or_default();
+        if layers.iter().any(|l| equivalent(l, &layer, &payload, key)) {
+            return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: attempt > 1 });
+        }
+        if layers.len() >= MAX_SIG_LAYERS {
+            return Err(Error::InvalidInput(format!(
+                "{tag} already holds {MAX_SIG_LAYERS} signatures; cosign's limit"
+            )));
+        }
+        layers.push(layer.clone());
+        let config_bytes = legacy_config(&layers);
+        let config = Descriptor::for_bytes(media_type::OCI_CONFIG, &config_bytes);
+        sink.put_blob_bytes(&config, &config_bytes).await?;
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(media_type::OCI_MANIFEST.to_string()),
+            artifact_type: None,
+            config,
+            layers,
+            subject: None,
+            annotations: None,
+        };
+        let raw = RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?;
+        sink.put_manifest(&raw, Some(&tag)).await?;
+        // Nothing on the registry prevents lost updates: re-read and check our layer survived;
+        // the loop's next turn finds it (and stops) or adds it again.
+        tokio::time::sleep(std::time::Duration::from_millis(50 + u64::from(attempt) * 37)).await;
+    }
+    match read_sig_image(source, &tag).await? {
+        Some(m) if m.layers.iter().any(|l| equivalent(l, &layer, &payload, key)) => {
+            Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: true })
+        }
+        _ => Err(Error::InvalidInput(format!(
+            "other writers kept replacing {tag}; the signature was not kept, try again"
+        ))),
+    }
+}
