@@ -301,10 +301,10 @@ impl DockerArchive {
                 ))),
             };
         }
-        if let Ok(d) = selector.parse::<Digest>() {
-            if let Some(i) = self.images.iter().find(|i| i.manifest.digest == d) {
-                return Ok(i);
-            }
+        if let Ok(d) = selector.parse::<Digest>()
+            && let Some(i) = self.images.iter().find(|i| i.manifest.digest == d)
+        {
+            return Ok(i);
         }
         let wanted: Option<Reference> = selector.parse().ok();
         let same = |tag: &str| {

@@ -36,10 +36,10 @@ pub(crate) fn to_io(e: Error) -> io::Error {
 /// [`Error::Io`] with `what` as context.
 pub(crate) fn from_io(what: &str, e: io::Error) -> Error {
     if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-        if let Some(inner) = e.into_inner() {
-            if let Ok(err) = inner.downcast::<Error>() {
-                return *err;
-            }
+        if let Some(inner) = e.into_inner()
+            && let Ok(err) = inner.downcast::<Error>()
+        {
+            return *err;
         }
         return Error::Corrupt { what: what.to_string(), reason: "unreadable stream".into() };
     }
@@ -132,11 +132,11 @@ impl<R: Read> VerifyingReader<R> {
                 self.buf = old;
             }
             Hashing::Thread { to_hasher, recycled, .. } => {
-                if !old.is_empty() {
-                    if let Some(tx) = to_hasher {
-                        // A send error means the hasher thread died; finish() reports it.
-                        let _ = tx.send(old);
-                    }
+                if !old.is_empty()
+                    && let Some(tx) = to_hasher
+                {
+                    // A send error means the hasher thread died; finish() reports it.
+                    let _ = tx.send(old);
                 }
                 self.buf = recycled.try_recv().unwrap_or_default();
             }

@@ -140,10 +140,8 @@ impl<R: Read> TarGuard<R> {
 
     fn end_of_data(&mut self) {
         if let Phase::Data { remaining: 0, collect, .. } = self.phase {
-            if collect {
-                if let Some(s) = pax_size(&self.pax) {
-                    self.pending_size = Some(s);
-                }
+            if collect && let Some(s) = pax_size(&self.pax) {
+                self.pending_size = Some(s);
             }
             self.phase = Phase::Header;
         }
