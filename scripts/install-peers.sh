@@ -68,6 +68,11 @@ if [ ! -f "$VENV/.ok-v1" ]; then
     'check-jsonschema' 'pyjwt' 'cryptography' 'oras' 'pytest' 'maturin>=1.7,<2' 'mypy'
   touch "$VENV/.ok-v1"
 fi
+# SBOM validators beyond the schemas: NTIA minimum elements, SPDX 3.0.1 parsing (spdx-python-model).
+if [ ! -x "$VENV/bin/sbomcheck" ]; then
+  log "pip install ntia-conformance-checker"
+  "$VENV/bin/pip" install -q 'ntia-conformance-checker==6.0.0'
+fi
 
 for t in docker-registry skopeo umoci cosign cosign-v2 syft crane ferro-oci-server; do
   command -v "$t" >/dev/null 2>&1 || { log "missing peer after install: $t"; exit 1; }

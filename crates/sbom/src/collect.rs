@@ -337,6 +337,12 @@ pub(crate) fn build_sbom(found: Found, source: SourceInfo, created: i64, limits:
             }
         }
     }
+    // the source's supplier supplies its own applications (a private app, a main module)
+    if let Some(sup) = &source.supplier {
+        for c in merged.values_mut().filter(|c| c.kind == crate::model::ComponentKind::Application && c.supplier.is_none()) {
+            c.supplier = Some(sup.clone());
+        }
+    }
     let source_id = source.id();
     let mut relationships: Vec<Relationship> = edges;
     for id in merged.keys() {

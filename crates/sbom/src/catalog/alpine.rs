@@ -65,7 +65,8 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
                 _ => {}
             }
         }
-        let (ns, distro) = match &ctx.distro {
+        let prefix = db.path.find("lib/apk/db/").map(|i| db.path[..i].trim_end_matches('/')).unwrap_or("");
+        let (ns, distro) = match &super::osrelease::distro_for(files, ctx, prefix) {
             Some(d) => (d.id.clone(), d.qualifier()),
             None => ("alpine".to_string(), String::new()),
         };

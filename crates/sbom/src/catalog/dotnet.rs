@@ -23,7 +23,10 @@ pub(crate) fn catalog(files: &Files<'_>, _ctx: &Context, out: &mut Found) {
                 continue;
             }
         };
-        let Some(libs) = v.get("libraries").and_then(|l| l.as_object()) else { continue };
+        let Some(libs) = v.get("libraries").and_then(|l| l.as_object()) else {
+            out.warn(f.path, "deps.json without a `libraries` object; skipped");
+            continue;
+        };
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         for (key, lib) in libs {
             let Some((name, version)) = key.split_once('/') else { continue };

@@ -130,16 +130,17 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
             licenses.insert(pkg.to_string(), copyright_licenses(f.bytes));
         }
     }
-    let (ns, distro) = match &ctx.distro {
-        Some(d) => (d.id.clone(), d.qualifier()),
-        None => ("debian".to_string(), String::new()),
-    };
-    let supplier = match ns.as_str() {
-        "debian" => Some("Debian".to_string()),
-        "ubuntu" => Some("Canonical".to_string()),
-        _ => None,
-    };
     for db in dbs {
+        let prefix = db.path.find("var/lib/dpkg/").map(|i| db.path[..i].trim_end_matches('/')).unwrap_or("");
+        let (ns, distro) = match super::osrelease::distro_for(files, ctx, prefix) {
+            Some(d) => (d.id.clone(), d.qualifier()),
+            None => ("debian".to_string(), String::new()),
+        };
+        let supplier = match ns.as_str() {
+            "debian" => Some("Debian".to_string()),
+            "ubuntu" => Some("Canonical".to_string()),
+            _ => None,
+        };
         let pkgs = parse_status(&db, out);
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         let mut comps = Vec::new();

@@ -124,6 +124,10 @@ fn installed(files: &Files<'_>, ctx: &Context, out: &mut Found) {
         c.supplier = c.author.clone();
         c.description = v.get("description").and_then(|d| d.as_str()).filter(|d| !d.is_empty()).map(str::to_string);
         c.hashes.extend(v.get("_integrity").and_then(|i| i.as_str()).and_then(integrity));
+        if !in_nm || v.get("private").and_then(|p| p.as_bool()) == Some(true) {
+            // the application itself, not a dependency
+            c.kind = crate::model::ComponentKind::Application;
+        }
         dirs.insert(dir.clone(), c.id.clone());
         pending.push((c, dir, dep_names(&v, &["dependencies", "optionalDependencies"])));
     }

@@ -8,7 +8,7 @@ use crate::model::{ComponentKind, EvidenceKind, Location};
 const PATHS: [&str; 2] = ["etc/os-release", "usr/lib/os-release"];
 
 pub(crate) fn wants(path: &str) -> bool {
-    PATHS.contains(&path)
+    PATHS.iter().any(|p| path.ends_with(p) && (path.len() == p.len() || path.as_bytes()[path.len() - p.len() - 1] == b'/'))
 }
 
 /// Parse `KEY=value` lines, unquoting values.
@@ -32,6 +32,19 @@ pub(crate) fn parse(text: &str) -> Option<Distro> {
 
 pub(crate) fn find(files: &Files<'_>) -> Option<Distro> {
     PATHS.iter().find_map(|p| files.get(p)).and_then(|f| parse(&crate::util::text(f.bytes)))
+}
+
+/// The distro of a root filesystem that sits under `prefix` (for directories holding several
+/// rootfs trees); falls back to the scan's own distro.
+pub(crate) fn distro_for(files: &Files<'_>, ctx: &Context, prefix: &str) -> Option<Distro> {
+    if prefix.is_empty() {
+        return ctx.distro.clone();
+    }
+    PATHS
+        .iter()
+        .find_map(|p| files.get(&format!("{prefix}/{p}")))
+        .and_then(|f| parse(&crate::util::text(f.bytes)))
+        .or_else(|| ctx.distro.clone())
 }
 
 pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
