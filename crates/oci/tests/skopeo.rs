@@ -64,3 +64,42 @@ async fn skopeo_and_chainseal_agree_on_the_docker_archive() {
     let config = skopeo(&["inspect", "--config", "--raw", &transport]);
     assert_eq!(Digest::sha256_of(&config), image.image.config.digest);
 }
+
+#[tokio::test]
+async fn skopeo_and_chainseal_pick_the_same_arm64_image() {
+    let dir = images().join("multiarch");
+    let layout = OciLayout::open(&dir).await.unwrap();
+    let arm64 = chainseal_oci::manifest::Platform::parse("linux/arm64").unwrap();
+    let image = resolve_image(&layout, "latest", Some(&arm64), &Limits::default()).await.unwrap();
+    let transport = format!("oci:{}:latest", dir.display());
+    let config =
+        skopeo(&["inspect", "--config", "--raw", "--override-arch", "arm64", "--override-os", "linux", &transport]);
+    assert_eq!(Digest::sha256_of(&config), image.image.config.digest);
+}
+
+/// Archives written by skopeo (not by our generator) read the same through chainseal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chainseal_reads_archives_written_by_skopeo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = format!("oci:{}:latest", images().join("example").display());
+    let layout = OciLayout::open(images().join("example")).await.unwrap();
+    let original = resolve_image(&layout, "latest", None, &Limits::default()).await.unwrap();
+
+    let oci_tar = tmp.path().join("skopeo.oci.tar");
+    skopeo(&["copy", "-q", &src, &format!("oci-archive:{}:latest", oci_tar.display())]);
+    let archive = chainseal_oci::OciArchive::open(&oci_tar, Limits::default()).await.unwrap();
+    let image = resolve_image(&archive, "latest", None, &Limits::default()).await.unwrap();
+    assert_eq!(image.digest(), original.digest(), "skopeo keeps the manifest bytes");
+    let (_, view) =
+        image.walk(std::sync::Arc::new(archive), chainseal_oci::walk::NoVisitor, Limits::default()).await.unwrap();
+    assert!(view.get("tmp/build.log").is_none());
+
+    let docker_tar = tmp.path().join("skopeo.docker.tar");
+    skopeo(&["copy", "-q", &src, &format!("docker-archive:{}:chainseal/example:v1", docker_tar.display())]);
+    let archive = DockerArchive::open(&docker_tar, Limits::default()).await.unwrap();
+    let image = resolve_image(&archive, "chainseal/example:v1", None, &Limits::default()).await.unwrap();
+    assert_eq!(image.image.config.digest, original.image.config.digest);
+    let (_, view) =
+        image.walk(std::sync::Arc::new(archive), chainseal_oci::walk::NoVisitor, Limits::default()).await.unwrap();
+    assert!(view.is_current("opt/legacy/NEW", 2));
+}
