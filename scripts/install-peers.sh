@@ -22,7 +22,7 @@ log() { printf 'install-peers: %s\n' "$*" >&2; }
 
 # --- Debian packages: distribution 2.8.2 (no referrers API), skopeo, umoci, htpasswd, openssl.
 need_apt=()
-for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci htpasswd:apache2-utils openssl:openssl jq:jq; do
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci htpasswd:apache2-utils openssl:openssl jq:jq zstd:zstd; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
