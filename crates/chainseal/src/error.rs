@@ -36,6 +36,9 @@ pub enum Error {
     /// From chainseal-sbom (scanning a directory, reading an SBOM document).
     #[error(transparent)]
     Sbom(#[from] chainseal_sbom::Error),
+    /// From chainseal-sign (keys, bundles, verification, trust roots).
+    #[error(transparent)]
+    Sign(#[from] chainseal_sign::Error),
 }
 
 impl Error {
@@ -47,6 +50,11 @@ impl Error {
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::Sbom(e) => match e {
                 chainseal_sbom::Error::Io { .. } => ErrorKind::Io,
+                _ => ErrorKind::InvalidInput,
+            },
+            Error::Sign(e) => match e {
+                chainseal_sign::Error::Verification { .. } => ErrorKind::Verification,
+                chainseal_sign::Error::Io { .. } => ErrorKind::Io,
                 _ => ErrorKind::InvalidInput,
             },
             Error::Oci(e) => match e {

@@ -9,6 +9,7 @@ pub mod sbom;
 pub mod sign;
 pub mod sign_image;
 pub mod verify;
+pub mod verify_blob;
 
 pub use chainseal_oci as oci;
 pub use error::{Error, ErrorKind, Result};

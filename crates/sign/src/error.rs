@@ -16,6 +16,18 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// A verification check refused the bundle; `step` names the check (chain, SCT, tlog proof,
+    /// checkpoint, timestamp, identity, signature, …).
+    #[error("verification failed at {step}: {reason}")]
+    Verification {
+        /// The check that failed.
+        step: crate::verify::VerifyStep,
+        /// Why it failed, in one line.
+        reason: String,
+    },
+    /// The trust material (trusted root) is unusable.
+    #[error("trusted root refused: {0}")]
+    TrustRoot(String),
     /// Reading an input file failed.
     #[error("cannot read {path}: {source}")]
     Io {

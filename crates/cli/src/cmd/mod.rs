@@ -15,6 +15,8 @@ mod sbom;
 mod sign;
 mod sign_blob;
 mod verify;
+mod verify_blob;
+mod verify_bundle;
 
 /// Options every subcommand accepts.
 #[derive(Args, Debug, Clone)]
@@ -48,6 +50,12 @@ pub(crate) enum Command {
     Verify(verify::VerifyArgs),
     /// Sign a blob with a key into a Sigstore bundle.
     SignBlob(sign_blob::SignBlobArgs),
+    /// Verify a Sigstore bundle over a blob or digest, offline (keyless or managed key).
+    VerifyBlob(verify_blob::VerifyBlobArgs),
+    /// Conformance protocol: verify a bundle (sigstore-conformance `verify-bundle`).
+    VerifyBundle(verify_bundle::VerifyBundleArgs),
+    /// Conformance protocol: keyless signing (needs the network; refused offline).
+    SignBundle(verify_bundle::SignBundleArgs),
 }
 
 /// Send `tracing` output to stderr at the verbosity asked for.
@@ -74,5 +82,8 @@ pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<E
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::SignBlob(args) => sign_blob::run(&args),
+        Command::VerifyBlob(args) => verify_blob::run(&args),
+        Command::VerifyBundle(args) => verify_bundle::run_verify(&args),
+        Command::SignBundle(args) => verify_bundle::run_sign(&args),
     }
 }
