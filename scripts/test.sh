@@ -30,6 +30,15 @@ export CHAINSEAL_REQUIRE_REGISTRIES=1
 echo "== cargo test"
 cargo test --locked --workspace
 
+echo "== sigstore conformance (offline bundle verification, 140 cases)"
+CONFORMANCE=${CHAINSEAL_CONFORMANCE:-$ROOT/../shared/conformance}
+conf_out=$(python3 "$CONFORMANCE/driver.py" --strict-crash -j 2 "$CONFORMANCE" "$CHAINSEAL_BIN" 2>&1) || true
+printf '%s\n' "$conf_out" | tail -n 20
+if ! printf '%s\n' "$conf_out" | grep -q '^140 passed, 0 failed'; then
+    echo "conformance: expected '140 passed, 0 failed'" >&2
+    exit 1
+fi
+
 status=0
 echo "== done"
 exit $status
