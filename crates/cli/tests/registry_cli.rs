@@ -1,6 +1,7 @@
 //! `chainseal inspect` and `chainseal copy` against the local registries started by
 //! `scripts/registries.sh` (env vars from its env.sh). Without them the tests say so and pass,
 //! unless CI=true or CHAINSEAL_REQUIRE_REGISTRIES=1, where they fail.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -352,41 +352,42 @@ impl AsyncRead for VerifyingProgressReader {
         let before = buf.filled().len();
         match this.inner.as_mut().poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
+                let fail = |buf: &mut ReadBuf<'_>, msg: String| {
+                    // Hand nothing of a failed read to the consumer.
+                    buf.set_filled(before);
+                    Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::InvalidData, msg)))
+                };
                 let new = &buf.filled()[before..];
                 if new.is_empty() {
                     // EOF: verify.
                     if let Some(h) = this.hasher.take() {
                         if this.read != this.expected.size {
-                            return Poll::Ready(Err(std::io::Error::new(
-                                std::io::ErrorKind::InvalidData,
-                                format!(
-                                    "blob {}: source sent {} bytes, the descriptor says {}",
-                                    this.expected.digest, this.read, this.expected.size
-                                ),
-                            )));
+                            let msg = format!(
+                                "blob {}: source sent {} bytes, the descriptor says {}",
+                                this.expected.digest, this.read, this.expected.size
+                            );
+                            return fail(buf, msg);
                         }
                         let actual = h.finish();
                         if actual != this.expected.digest {
-                            return Poll::Ready(Err(std::io::Error::new(
-                                std::io::ErrorKind::InvalidData,
-                                format!("blob {}: source content hashes to {actual}", this.expected.digest),
-                            )));
+                            let msg = format!("blob {}: source content hashes to {actual}", this.expected.digest);
+                            return fail(buf, msg);
                         }
                     }
                     return Poll::Ready(Ok(()));
                 }
-                this.read += new.len() as u64;
-                if this.read > this.expected.size {
-                    return Poll::Ready(Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("blob {}: source sent more than {} bytes", this.expected.digest, this.expected.size),
-                    )));
+                let n = new.len() as u64;
+                if this.read + n > this.expected.size {
+                    let msg =
+                        format!("blob {}: source sent more than {} bytes", this.expected.digest, this.expected.size);
+                    return fail(buf, msg);
                 }
+                this.read += n;
                 if let Some(h) = this.hasher.as_mut() {
                     h.update(new);
                 }
                 if let Some(f) = &this.progress {
-                    f(&CopyProgress::BlobBytes { digest: this.expected.digest.clone(), bytes: new.len() as u64 });
+                    f(&CopyProgress::BlobBytes { digest: this.expected.digest.clone(), bytes: n });
                 }
                 Poll::Ready(Ok(()))
             }

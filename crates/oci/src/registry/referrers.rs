@@ -162,7 +162,21 @@ impl Repository {
     /// when the tag holds something that is not an OCI index. Also returns the raw manifest.
     pub async fn fallback_index(&self, subject: &Digest) -> Result<(ImageIndex, Option<RawManifest>)> {
         let tag = subject.referrers_fallback_tag();
-        let Some(raw) = self.manifest_if_exists(&tag).await? else {
+        // distribution 2.8.2 answers 500 while another client is replacing the tag (its
+        // filesystem link is briefly dangling): retry that case a few times.
+        let mut attempt = 0;
+        let found = loop {
+            attempt += 1;
+            match self.manifest_if_exists(&tag).await {
+                Err(Error::Registry(msg)) if attempt < 5 && msg.contains(": 500 ") => {
+                    tokio::time::sleep(Duration::from_millis(50) + super::retry::jitter(Duration::from_millis(150)))
+                        .await;
+                    tracing::debug!("fallback index read failed while being rewritten, retrying: {msg}");
+                }
+                other => break other?,
+            }
+        };
+        let Some(raw) = found else {
             return Ok((ImageIndex::empty(), None));
         };
         if raw.media_type != media_type::OCI_INDEX {
@@ -193,18 +207,30 @@ impl Repository {
         let lock = self.client.fallback_lock(format!("{}/{}:{tag}", self.host(), self.name()));
         let _guard = lock.lock().await;
         for attempt in 1..=FALLBACK_WRITE_ATTEMPTS {
-            let (mut index, _) = self.fallback_index(subject).await?;
-            if !index.manifests.iter().any(|d| d.digest == entry.digest) {
+            let (mut base, _) = self.fallback_index(subject).await?;
+            // Read, merge, and re-read just before writing: if another writer changed the
+            // index in between, merge into theirs instead. This keeps the race window to one
+            // round trip (the registry offers no conditional PUT).
+            for _ in 0..FALLBACK_WRITE_ATTEMPTS {
+                if base.manifests.iter().any(|d| d.digest == entry.digest) {
+                    break;
+                }
+                let (again, _) = self.fallback_index(subject).await?;
+                if again.manifests != base.manifests {
+                    base = again;
+                    continue;
+                }
+                let mut index = base.clone();
                 index.manifests.push(entry.clone());
                 index.media_type = Some(media_type::OCI_INDEX.to_string());
                 index.schema_version = 2;
                 let bytes = serde_json::to_vec(&index).map_err(|e| Error::InvalidManifest(e.to_string()))?;
                 self.put_index_tag(&tag, bytes).await?;
+                break;
             }
-            // Let concurrent writers land, then check that our entry survived.
-            tokio::time::sleep(Duration::from_millis(150) + super::retry::jitter(Duration::from_millis(250))).await;
-            let (check, _) = self.fallback_index(subject).await?;
-            if check.manifests.iter().any(|d| d.digest == entry.digest) {
+            // Let concurrent writers land, then check (twice) that our entry survived.
+            if self.entry_survives(subject, &entry.digest).await? && self.entry_survives(subject, &entry.digest).await?
+            {
                 return Ok(());
             }
             tracing::info!(%tag, attempt, "a concurrent writer replaced the referrers index; adding our entry again");
@@ -214,6 +240,13 @@ impl Repository {
             entry.digest,
             self.reference.name()
         )))
+    }
+
+    /// Wait a little (with jitter), then check that `digest` is still in the fallback index.
+    async fn entry_survives(&self, subject: &Digest, digest: &Digest) -> Result<bool> {
+        tokio::time::sleep(Duration::from_millis(150) + super::retry::jitter(Duration::from_millis(250))).await;
+        let (check, _) = self.fallback_index(subject).await?;
+        Ok(check.manifests.iter().any(|d| &d.digest == digest))
     }
 
     /// Remove `referrer` from the fallback index of `subject` (when deleting a referrer).
