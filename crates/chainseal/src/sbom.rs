@@ -8,6 +8,9 @@ use chainseal_oci::SourceSpec;
 use chainseal_oci::registry::RegistryConfig;
 use chainseal_sbom::{ImageVisitor, ScanOptions};
 
+/// The SBOM model's parts (components, kinds, hashes, locations), for callers that read an
+/// [`Sbom`] (the Python bindings).
+pub use chainseal_sbom::{Component, ComponentKind, Location, SourceInfo, Warning};
 pub use chainseal_sbom::{Format, Limits, Sbom};
 
 use crate::error::{Error, Result};
@@ -61,7 +64,8 @@ impl SbomSource {
             }
             return Ok(SbomSource::Directory(p.into()));
         }
-        let has_scheme = ["oci-dir:", "oci-archive:", "docker-archive:", "registry:", "docker://"].iter().any(|p| s.starts_with(p));
+        let has_scheme =
+            ["oci-dir:", "oci-archive:", "docker-archive:", "registry:", "docker://"].iter().any(|p| s.starts_with(p));
         if !has_scheme {
             let p = Path::new(s);
             if p.is_dir() {
@@ -104,14 +108,17 @@ pub async fn sbom_image(spec: &SourceSpec, options: &SbomOptions) -> Result<Sbom
         },
     };
     let platform = options.platform.as_deref().map(chainseal_oci::manifest::Platform::parse).transpose()?;
-    let image = chainseal_oci::resolve_image(source.as_ref(), &spec.selector(), platform.as_ref(), &options.oci_limits).await?;
+    let image =
+        chainseal_oci::resolve_image(source.as_ref(), &spec.selector(), platform.as_ref(), &options.oci_limits).await?;
     let visitor = ImageVisitor::new(options.limits.clone(), options.oci_limits.max_file_read);
     let (visitor, view) = image.walk(source, visitor, options.oci_limits.clone()).await?;
 
     let (name, repo_url, tag) = match spec {
-        SourceSpec::Registry(r) => {
-            (r.repository().to_string(), Some(format!("{}/{}", r.registry(), r.repository())), r.tag().map(str::to_string))
-        }
+        SourceSpec::Registry(r) => (
+            r.repository().to_string(),
+            Some(format!("{}/{}", r.registry(), r.repository())),
+            r.tag().map(str::to_string),
+        ),
         SourceSpec::OciDir { path, tag } | SourceSpec::OciArchive { path, tag } => (stem(path), None, tag.clone()),
         SourceSpec::DockerArchive { path, tag } => match tag.as_deref().and_then(|t| t.rsplit_once(':')) {
             Some((n, t)) => (n.to_string(), None, Some(t.to_string())),
@@ -133,7 +140,8 @@ pub async fn sbom_image(spec: &SourceSpec, options: &SbomOptions) -> Result<Sbom
     if let Some(p) = &image.platform {
         src.properties.push(("chainseal:image:platform".into(), p.to_string()));
     }
-    let config_created = image.config.created.as_deref().and_then(|c| c.parse::<jiff::Timestamp>().ok()).map(|t| t.as_second());
+    let config_created =
+        image.config.created.as_deref().and_then(|c| c.parse::<jiff::Timestamp>().ok()).map(|t| t.as_second());
     let created = options.created.unwrap_or_else(|| chainseal_sbom::created_timestamp(config_created));
     Ok(visitor.finish(&view, src, created))
 }

@@ -73,10 +73,9 @@ fn validate_all(sbom: &chainseal::sbom::Sbom, dir: &Path, ntia: bool) {
     let py = venv_bin("python");
     let script = dir.join("cdx_check.py");
     std::fs::write(&script, CDX_CHECK).expect("write script");
-    for (format, file, version) in [
-        (Format::CycloneDxJson16, "bom.cdx.json", "1.6"),
-        (Format::CycloneDxJson15, "bom15.cdx.json", "1.5"),
-    ] {
+    for (format, file, version) in
+        [(Format::CycloneDxJson16, "bom.cdx.json", "1.6"), (Format::CycloneDxJson15, "bom15.cdx.json", "1.5")]
+    {
         let path = dir.join(file);
         let bytes = chainseal::sbom::write(sbom, format);
         std::fs::write(&path, &bytes).expect("write");
@@ -91,12 +90,23 @@ fn validate_all(sbom: &chainseal::sbom::Sbom, dir: &Path, ntia: bool) {
     let sbomcheck = venv_bin("sbomcheck");
     if ntia {
         run_ok(Command::new(&sbomcheck).args(["-c", "ntia"]).arg(&spdx), "NTIA minimum elements (SPDX 2.3)");
-        run_ok(Command::new(&sbomcheck).args(["-s", "spdx3", "-c", "ntia"]).arg(&spdx3), "NTIA minimum elements (SPDX 3.0.1)");
+        run_ok(
+            Command::new(&sbomcheck).args(["-s", "spdx3", "-c", "ntia"]).arg(&spdx3),
+            "NTIA minimum elements (SPDX 3.0.1)",
+        );
     } else {
         // still must parse as SPDX 3.0.1 (spdx-python-model), whatever the conformance verdict
-        let out = Command::new(&sbomcheck).args(["-s", "spdx3", "-c", "ntia", "-r", "json"]).arg(&spdx3).output().expect("run sbomcheck");
+        let out = Command::new(&sbomcheck)
+            .args(["-s", "spdx3", "-c", "ntia", "-r", "json"])
+            .arg(&spdx3)
+            .output()
+            .expect("run sbomcheck");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("isConformant") || text.contains("conformant"), "SPDX 3 document did not parse: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            text.contains("isConformant") || text.contains("conformant"),
+            "SPDX 3 document did not parse: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -130,7 +140,11 @@ async fn example_image_sbom_is_exact_valid_and_deterministic() {
     assert_eq!(got, want);
     assert!(sbom.source.purl.as_deref().is_some_and(|p| p.starts_with("pkg:oci/example@sha256%3A")));
     for c in &sbom.components {
-        assert!(c.locations.iter().all(|l| l.layer.as_deref().is_some_and(|d| d.starts_with("sha256:"))), "{} lacks a layer", c.id);
+        assert!(
+            c.locations.iter().all(|l| l.layer.as_deref().is_some_and(|d| d.starts_with("sha256:"))),
+            "{} lacks a layer",
+            c.id
+        );
     }
     let libc = sbom.components.iter().find(|c| c.name == "libc6").expect("libc6");
     assert!(sbom.dependencies_of(&libc.id).iter().any(|d| d.contains("libgcc-s1")), "dpkg Depends edge missing");
@@ -185,9 +199,18 @@ fn fixtures_directory_every_ecosystem_and_bad_input() {
     ] {
         assert!(got.contains(p), "missing {p}; got {got:#?}");
     }
-    assert!(!got.iter().any(|p| p.contains("unpinned") || p.contains("workspace")), "unpinned or workspace entries reported");
+    assert!(
+        !got.iter().any(|p| p.contains("unpinned") || p.contains("workspace")),
+        "unpinned or workspace entries reported"
+    );
     // malformed inputs are warnings naming the file, and the rest is still there
-    for bad in ["/bad/hostile.dist-info/METADATA", "/bad/lock/package-lock.json", "/bad/lock/Cargo.lock", "/bad/lock/pnpm-lock.yaml", "/bad/lock/broken.deps.json"] {
+    for bad in [
+        "/bad/hostile.dist-info/METADATA",
+        "/bad/lock/package-lock.json",
+        "/bad/lock/Cargo.lock",
+        "/bad/lock/pnpm-lock.yaml",
+        "/bad/lock/broken.deps.json",
+    ] {
         assert!(sbom.warnings.iter().any(|w| w.path == bad), "no warning for {bad}: {:?}", sbom.warnings);
     }
     // lockfile graphs

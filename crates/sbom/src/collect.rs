@@ -125,7 +125,9 @@ impl<'a> Files<'a> {
             .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
             .take_while(move |(p, _)| p.starts_with(prefix))
             .filter_map(|(p, e)| match &e.payload {
-                Payload::Text(b) => Some(EvidenceFile { path: p.as_str(), layer: e.layer.as_deref(), bytes: b.as_slice() }),
+                Payload::Text(b) => {
+                    Some(EvidenceFile { path: p.as_str(), layer: e.layer.as_deref(), bytes: b.as_slice() })
+                }
                 Payload::Parsed(_) => None,
             })
     }
@@ -275,7 +277,8 @@ impl Collector {
     /// view at the end rather than whiteouts as they go).
     /// `visible(path, layer_index)` says whether the file written by that layer is still there.
     pub fn retain(&mut self, mut visible: impl FnMut(&str, usize) -> bool) {
-        let doomed: Vec<String> = self.entries.iter().filter(|(p, e)| !visible(p, e.layer_index)).map(|(p, _)| p.clone()).collect();
+        let doomed: Vec<String> =
+            self.entries.iter().filter(|(p, e)| !visible(p, e.layer_index)).map(|(p, _)| p.clone()).collect();
         for p in doomed {
             self.remove_entry(&p);
         }
@@ -283,7 +286,8 @@ impl Collector {
 
     /// Record a problem with the source that is not tied to one evidence file.
     pub fn warn(&mut self, path: &str, message: &str) {
-        self.warnings.push(Warning { path: format!("/{}", path.trim_start_matches('/')), message: message.to_string() });
+        self.warnings
+            .push(Warning { path: format!("/{}", path.trim_start_matches('/')), message: message.to_string() });
     }
 
     /// The latest modification time seen, for a content-derived timestamp.
@@ -292,7 +296,8 @@ impl Collector {
     }
 
     fn keep(&mut self, path: String, meta: &FileMeta<'_>, payload: Payload) {
-        self.entries.insert(path, Entry { layer_index: meta.layer_index, layer: meta.layer.map(str::to_string), payload });
+        self.entries
+            .insert(path, Entry { layer_index: meta.layer_index, layer: meta.layer.map(str::to_string), payload });
     }
 
     fn remove_entry(&mut self, path: &str) {
@@ -327,7 +332,8 @@ pub(crate) fn build_sbom(found: Found, source: SourceInfo, created: i64, limits:
     let mut merged: BTreeMap<String, crate::model::Component> = BTreeMap::new();
     for c in components {
         if merged.len() >= limits.max_components && !merged.contains_key(&c.id) {
-            warnings.push(Warning { path: "/".into(), message: "component limit reached; the SBOM is incomplete".into() });
+            warnings
+                .push(Warning { path: "/".into(), message: "component limit reached; the SBOM is incomplete".into() });
             break;
         }
         match merged.get_mut(&c.id) {
@@ -339,7 +345,9 @@ pub(crate) fn build_sbom(found: Found, source: SourceInfo, created: i64, limits:
     }
     // the source's supplier supplies its own applications (a private app, a main module)
     if let Some(sup) = &source.supplier {
-        for c in merged.values_mut().filter(|c| c.kind == crate::model::ComponentKind::Application && c.supplier.is_none()) {
+        for c in
+            merged.values_mut().filter(|c| c.kind == crate::model::ComponentKind::Application && c.supplier.is_none())
+        {
             c.supplier = Some(sup.clone());
         }
     }

@@ -85,7 +85,13 @@ impl LayerVisitor for ImageVisitor {
 
 /// The `metadata.component` of an image: `pkg:oci/<name>@<manifest digest>` with
 /// `repository_url`, `tag` and `arch` qualifiers where known, and the digest as a hash.
-pub fn image_source(name: &str, repository_url: Option<&str>, tag: Option<&str>, arch: Option<&str>, manifest_digest: &str) -> SourceInfo {
+pub fn image_source(
+    name: &str,
+    repository_url: Option<&str>,
+    tag: Option<&str>,
+    arch: Option<&str>,
+    manifest_digest: &str,
+) -> SourceInfo {
     let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
     let mut purl = Purl::new("oci", &name).version(manifest_digest);
     if let Some(r) = repository_url {
@@ -97,7 +103,8 @@ pub fn image_source(name: &str, repository_url: Option<&str>, tag: Option<&str>,
     if let Some(a) = arch {
         purl = purl.qualifier("arch", a);
     }
-    let hashes = manifest_digest.strip_prefix("sha256:").and_then(|h| Hash::new(HashAlg::Sha256, h)).into_iter().collect();
+    let hashes =
+        manifest_digest.strip_prefix("sha256:").and_then(|h| Hash::new(HashAlg::Sha256, h)).into_iter().collect();
     SourceInfo {
         kind: SourceKind::Image,
         name,

@@ -23,7 +23,7 @@ pub use format::Format;
 pub use image::{ImageVisitor, image_source};
 pub use limits::Limits;
 pub use model::{
-    Component, ComponentKind, EvidenceKind, Hash, HashAlg, Location, Relationship, RelationshipKind, Sbom, SourceInfo, SourceKind, Tool,
-    Warning,
+    Component, ComponentKind, EvidenceKind, Hash, HashAlg, Location, Relationship, RelationshipKind, Sbom, SourceInfo,
+    SourceKind, Tool, Warning,
 };
 pub use scan::{ScanOptions, created_timestamp, scan_directory};

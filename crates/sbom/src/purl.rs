@@ -169,7 +169,8 @@ mod tests {
         assert_eq!(p.to_string(), "pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12");
         let p = Purl::new("npm", "core").namespace("@babel").version("7.0.0");
         assert_eq!(p.to_string(), "pkg:npm/%40babel/core@7.0.0");
-        let p = Purl::new("oci", "debian").version("sha256:abc").qualifier("repository_url", "docker.io/library/debian");
+        let p =
+            Purl::new("oci", "debian").version("sha256:abc").qualifier("repository_url", "docker.io/library/debian");
         assert_eq!(p.to_string(), "pkg:oci/debian@sha256%3Aabc?repository_url=docker.io/library/debian");
     }
 
@@ -191,7 +192,9 @@ mod tests {
 
     #[test]
     fn hostile_input_does_not_panic() {
-        for s in ["pkg:", "pkg:/", "pkg:a/", "pkg:a/%", "pkg:a/b@%zz", "pkg:a/b?&&=", "pkg:a/%e2%82", "pkg:a/@", "pkg:a/b%"] {
+        for s in
+            ["pkg:", "pkg:/", "pkg:a/", "pkg:a/%", "pkg:a/b@%zz", "pkg:a/b?&&=", "pkg:a/%e2%82", "pkg:a/@", "pkg:a/b%"]
+        {
             let _ = Purl::parse(s);
         }
     }

@@ -37,7 +37,10 @@ pub fn created_timestamp(fallback: Option<i64>) -> i64 {
 pub fn scan_directory(root: &Path, options: &ScanOptions) -> Result<Sbom> {
     let meta = fs::symlink_metadata(root).map_err(|e| Error::Io { path: root.display().to_string(), source: e })?;
     if !meta.is_dir() {
-        return Err(Error::InvalidInput(format!("{} is not a directory; give dir:PATH of a directory", root.display())));
+        return Err(Error::InvalidInput(format!(
+            "{} is not a directory; give dir:PATH of a directory",
+            root.display()
+        )));
     }
     let mut collector = Collector::new(SourceKind::Directory, options.limits.clone());
     let mut stack = vec![(root.to_path_buf(), String::new())];
@@ -55,7 +58,11 @@ pub fn scan_directory(root: &Path, options: &ScanOptions) -> Result<Sbom> {
         for entry in names {
             visited += 1;
             if visited > options.limits.max_files {
-                return Err(Error::LimitExceeded(format!("more than {} files under {}; raise Limits::max_files", options.limits.max_files, root.display())));
+                return Err(Error::LimitExceeded(format!(
+                    "more than {} files under {}; raise Limits::max_files",
+                    options.limits.max_files,
+                    root.display()
+                )));
             }
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
@@ -70,7 +77,15 @@ pub fn scan_directory(root: &Path, options: &ScanOptions) -> Result<Sbom> {
             if !ft.is_file() {
                 continue;
             }
-            let fm = FileMeta { path: &path, kind: FileKind::Regular, size: md.len(), mode: md.permissions().mode(), mtime: Some(md.mtime()), layer_index: 0, layer: None };
+            let fm = FileMeta {
+                path: &path,
+                kind: FileKind::Regular,
+                size: md.len(),
+                mode: md.permissions().mode(),
+                mtime: Some(md.mtime()),
+                layer_index: 0,
+                layer: None,
+            };
             if collector.wants(&fm) == Want::Skip {
                 continue;
             }
@@ -85,7 +100,10 @@ pub fn scan_directory(root: &Path, options: &ScanOptions) -> Result<Sbom> {
         }
     }
     let name = options.source_name.clone().unwrap_or_else(|| {
-        fs::canonicalize(root).ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| root.display().to_string())
+        fs::canonicalize(root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| root.display().to_string())
     });
     let source = SourceInfo {
         kind: SourceKind::Directory,

@@ -77,7 +77,8 @@ pub(crate) fn parent(path: &str) -> &str {
 
 /// Join a directory and a relative path, resolving `.` and `..` without leaving the root.
 pub(crate) fn join(dir: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = if rel.starts_with('/') { Vec::new() } else { dir.split('/').filter(|s| !s.is_empty()).collect() };
+    let mut parts: Vec<&str> =
+        if rel.starts_with('/') { Vec::new() } else { dir.split('/').filter(|s| !s.is_empty()).collect() };
     for seg in rel.split('/') {
         match seg {
             "" | "." => {}

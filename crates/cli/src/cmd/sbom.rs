@@ -95,7 +95,9 @@ pub(crate) fn run(args: &SbomArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     for (format, file) in outputs {
         let bytes = chainseal::sbom::write(&sbom, format);
         match file {
-            Some(path) => std::fs::write(&path, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+            Some(path) => {
+                std::fs::write(&path, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?
+            }
             None => {
                 let mut out = std::io::stdout().lock();
                 out.write_all(&bytes)?;

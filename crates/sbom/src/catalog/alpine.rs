@@ -60,7 +60,13 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
                 "m" => cur.maintainer = v.to_string(),
                 "T" => cur.description = v.to_string(),
                 "C" => cur.checksum = v.to_string(),
-                "D" => cur.depends = v.split_whitespace().filter(|t| dep_name(t).is_none()).map(|t| token_name(t).to_string()).collect(),
+                "D" => {
+                    cur.depends = v
+                        .split_whitespace()
+                        .filter(|t| dep_name(t).is_none())
+                        .map(|t| token_name(t).to_string())
+                        .collect()
+                }
                 "p" => cur.provides = v.split_whitespace().map(|t| token_name(t).to_string()).collect(),
                 _ => {}
             }

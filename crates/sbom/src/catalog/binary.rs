@@ -34,9 +34,9 @@ pub(crate) fn catalog_binary(path: &str, layer: Option<&str>, bytes: &[u8]) -> F
     };
     let file_hash = || Hash::new(HashAlg::Sha256, &crate::util::sha256_hex(bytes));
     // Go
-    let go = section(&[".go.buildinfo", "__go_buildinfo"]).filter(|d| d.starts_with(GO_MAGIC)).or_else(|| {
-        memchr::memmem::find_iter(bytes, GO_MAGIC).find(|i| i % 16 == 0).and_then(|i| bytes.get(i..))
-    });
+    let go = section(&[".go.buildinfo", "__go_buildinfo"])
+        .filter(|d| d.starts_with(GO_MAGIC))
+        .or_else(|| memchr::memmem::find_iter(bytes, GO_MAGIC).find(|i| i % 16 == 0).and_then(|i| bytes.get(i..)));
     if let Some(data) = go {
         match parse_go_buildinfo(data) {
             Some((goversion, modinfo)) => go_packages(path, layer, &goversion, &modinfo, file_hash(), &mut out),
@@ -89,15 +89,26 @@ fn parse_go_buildinfo(data: &[u8]) -> Option<(String, String)> {
     Some((version, modinfo))
 }
 
-fn go_packages(path: &str, layer: Option<&str>, goversion: &str, modinfo: &str, file_hash: Option<Hash>, out: &mut Found) {
+fn go_packages(
+    path: &str,
+    layer: Option<&str>,
+    goversion: &str,
+    modinfo: &str,
+    file_hash: Option<Hash>,
+    out: &mut Found,
+) {
     let mut main: Option<(String, String, String)> = None;
     let mut deps: Vec<(String, String, String)> = Vec::new();
     let mut settings = Vec::new();
     for line in modinfo.lines() {
         let f: Vec<&str> = line.split('\t').collect();
         match f.as_slice() {
-            ["mod", p, v, rest @ ..] => main = Some((p.to_string(), v.to_string(), rest.first().unwrap_or(&"").to_string())),
-            ["dep", p, v, rest @ ..] => deps.push((p.to_string(), v.to_string(), rest.first().unwrap_or(&"").to_string())),
+            ["mod", p, v, rest @ ..] => {
+                main = Some((p.to_string(), v.to_string(), rest.first().unwrap_or(&"").to_string()))
+            }
+            ["dep", p, v, rest @ ..] => {
+                deps.push((p.to_string(), v.to_string(), rest.first().unwrap_or(&"").to_string()))
+            }
             ["=>", p, v, rest @ ..] => {
                 if let Some(last) = deps.last_mut() {
                     *last = (p.to_string(), v.to_string(), rest.first().unwrap_or(&"").to_string());
@@ -124,7 +135,8 @@ fn go_packages(path: &str, layer: Option<&str>, goversion: &str, modinfo: &str, 
     }
     if let Some(v) = goversion.strip_prefix("go") {
         let v = v.split([' ', '+']).next().unwrap_or(v);
-        let mut c = package(Purl::new("golang", "stdlib").version(v), "go-module-binary", EvidenceKind::Binary, path, layer);
+        let mut c =
+            package(Purl::new("golang", "stdlib").version(v), "go-module-binary", EvidenceKind::Binary, path, layer);
         c.version = goversion.to_string();
         c.licenses.push("BSD-3-Clause".into());
         ids.push(c.id.clone());
@@ -134,7 +146,10 @@ fn go_packages(path: &str, layer: Option<&str>, goversion: &str, modinfo: &str, 
         let mut c = mk(&p, &v, &s);
         c.kind = ComponentKind::Application;
         c.hashes.extend(file_hash);
-        for kv in settings.iter().filter(|kv| kv.starts_with("GOOS=") || kv.starts_with("GOARCH=") || kv.starts_with("vcs.revision=")) {
+        for kv in settings
+            .iter()
+            .filter(|kv| kv.starts_with("GOOS=") || kv.starts_with("GOARCH=") || kv.starts_with("vcs.revision="))
+        {
             if let Some((k, v)) = kv.split_once('=') {
                 c.properties.push((format!("chainseal:go:{k}"), v.to_string()));
             }
@@ -181,7 +196,13 @@ fn auditable_packages(path: &str, layer: Option<&str>, tree: AuditTree, file_has
             ids.push(None);
             continue;
         }
-        let mut c = package(Purl::new("cargo", &p.name).version(&p.version), "cargo-auditable-binary", EvidenceKind::Binary, path, layer);
+        let mut c = package(
+            Purl::new("cargo", &p.name).version(&p.version),
+            "cargo-auditable-binary",
+            EvidenceKind::Binary,
+            path,
+            layer,
+        );
         if p.root {
             c.kind = ComponentKind::Application;
             c.hashes.extend(file_hash.clone());

@@ -30,7 +30,8 @@ pub(crate) fn catalog(files: &Files<'_>, _ctx: &Context, out: &mut Found) {
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         for (key, lib) in libs {
             let Some((name, version)) = key.split_once('/') else { continue };
-            let mut c = package_at(Purl::new("nuget", name).version(version), "dotnet-deps", EvidenceKind::Installed, &f);
+            let mut c =
+                package_at(Purl::new("nuget", name).version(version), "dotnet-deps", EvidenceKind::Installed, &f);
             if let Some(s) = lib.get("sha512").and_then(|s| s.as_str()).and_then(|s| s.strip_prefix("sha512-")) {
                 c.hashes.extend(Hash::from_base64(HashAlg::Sha512, s));
             }

@@ -78,7 +78,13 @@ fn copyright_licenses(bytes: &[u8]) -> Vec<String> {
     for line in text(bytes).lines() {
         if let Some(v) = line.strip_prefix("License:") {
             let v = v.trim();
-            if v.is_empty() || v.contains(' ') && !v.contains(" or ") && !v.contains(" and ") && !v.contains(" OR ") && !v.contains(" AND ") {
+            if v.is_empty()
+                || v.contains(' ')
+                    && !v.contains(" or ")
+                    && !v.contains(" and ")
+                    && !v.contains(" OR ")
+                    && !v.contains(" AND ")
+            {
                 continue;
             }
             if let Some(l) = license(&debian_to_spdx(v)) {
@@ -119,8 +125,12 @@ fn debian_to_spdx(v: &str) -> String {
 }
 
 pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
-    let dbs: Vec<EvidenceFile<'_>> =
-        files.iter().filter(|f| f.path.ends_with("dpkg/status") || f.path.contains("dpkg/status.d/") || f.path.ends_with("opkg/status")).collect();
+    let dbs: Vec<EvidenceFile<'_>> = files
+        .iter()
+        .filter(|f| {
+            f.path.ends_with("dpkg/status") || f.path.contains("dpkg/status.d/") || f.path.ends_with("opkg/status")
+        })
+        .collect();
     if dbs.is_empty() {
         return;
     }
@@ -145,7 +155,11 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         let mut comps = Vec::new();
         for p in &pkgs {
-            let mut purl = Purl::new("deb", &p.name).namespace(&ns).version(&p.version).qualifier("arch", &p.arch).qualifier("distro", &distro);
+            let mut purl = Purl::new("deb", &p.name)
+                .namespace(&ns)
+                .version(&p.version)
+                .qualifier("arch", &p.arch)
+                .qualifier("distro", &distro);
             if let Some((src, srcver)) = &p.source {
                 let up = match srcver {
                     Some(v) => format!("{src}@{v}"),

@@ -95,7 +95,9 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
                     .lines()
                     .filter_map(|l| {
                         let t: Vec<&str> = l.split_whitespace().collect();
-                        (t.len() == 3 && !t[1].ends_with("/go.mod")).then(|| Some(((t[0].to_string(), t[1].to_string()), h1(t[2])?))).flatten()
+                        (t.len() == 3 && !t[1].ends_with("/go.mod"))
+                            .then(|| Some(((t[0].to_string(), t[1].to_string()), h1(t[2])?)))
+                            .flatten()
                     })
                     .collect()
             })

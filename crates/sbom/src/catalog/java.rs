@@ -87,7 +87,14 @@ pub(crate) fn catalog_archive(path: &str, layer: Option<&str>, bytes: &[u8], lim
     out
 }
 
-fn archive(path: &str, layer: Option<&str>, bytes: &[u8], limits: &Limits, depth: u32, out: &mut Found) -> Option<String> {
+fn archive(
+    path: &str,
+    layer: Option<&str>,
+    bytes: &[u8],
+    limits: &Limits,
+    depth: u32,
+    out: &mut Found,
+) -> Option<String> {
     let mut zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
         Ok(z) => z,
         Err(e) => {
@@ -127,7 +134,9 @@ fn archive(path: &str, layer: Option<&str>, bytes: &[u8], limits: &Limits, depth
     let mut comps: Vec<Component> = Vec::new();
     let mut main_idx = None;
     for props in &poms {
-        let (Some(g), Some(a), Some(v)) = (props.get("groupId"), props.get("artifactId"), props.get("version")) else { continue };
+        let (Some(g), Some(a), Some(v)) = (props.get("groupId"), props.get("artifactId"), props.get("version")) else {
+            continue;
+        };
         let mut c = package(maven_purl(g, a, v), "java-archive", EvidenceKind::Installed, path, layer);
         c.name = a.clone();
         c.group = Some(g.clone());
@@ -152,7 +161,8 @@ fn archive(path: &str, layer: Option<&str>, bytes: &[u8], limits: &Limits, depth
             .unwrap_or_else(|| file_version.clone());
         if !name.is_empty() {
             let group = manifest.get("Implementation-Vendor-Id").cloned().unwrap_or_default();
-            let mut c = package(maven_purl(&group, &name, &version), "java-archive", EvidenceKind::Installed, path, layer);
+            let mut c =
+                package(maven_purl(&group, &name, &version), "java-archive", EvidenceKind::Installed, path, layer);
             c.name = name;
             c.group = (!group.is_empty()).then_some(group);
             main_idx = Some(0);
@@ -202,7 +212,8 @@ fn parse_pom(body: &str) -> Result<(Option<(String, String, String)>, Vec<(Strin
     let mut reader = quick_xml::Reader::from_str(body);
     let mut stack: Vec<String> = Vec::new();
     let mut props: BTreeMap<String, String> = BTreeMap::new();
-    let (mut g, mut a, mut v, mut pg, mut pv) = (String::new(), String::new(), String::new(), String::new(), String::new());
+    let (mut g, mut a, mut v, mut pg, mut pv) =
+        (String::new(), String::new(), String::new(), String::new(), String::new());
     let mut deps: Vec<BTreeMap<String, String>> = Vec::new();
     let mut cur: Option<BTreeMap<String, String>> = None;
     loop {

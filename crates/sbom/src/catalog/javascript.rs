@@ -55,7 +55,11 @@ fn json_license(v: &Value) -> Option<String> {
         Some(Value::Object(o)) => o.get("type").and_then(|t| t.as_str()).and_then(license),
         _ => match v.get("licenses") {
             Some(Value::Array(a)) => {
-                let ids: Vec<String> = a.iter().filter_map(|l| l.get("type").and_then(|t| t.as_str()).or(l.as_str())).filter_map(license).collect();
+                let ids: Vec<String> = a
+                    .iter()
+                    .filter_map(|l| l.get("type").and_then(|t| t.as_str()).or(l.as_str()))
+                    .filter_map(license)
+                    .collect();
                 (!ids.is_empty()).then(|| ids.join(" OR "))
             }
             _ => None,
@@ -80,7 +84,8 @@ fn resolve<'a>(dirs: &'a BTreeMap<String, String>, dir: &str, name: &str) -> Opt
     let mut cur = dir;
     loop {
         if file_name(cur) != "node_modules" {
-            let cand = if cur.is_empty() { format!("node_modules/{name}") } else { format!("{cur}/node_modules/{name}") };
+            let cand =
+                if cur.is_empty() { format!("node_modules/{name}") } else { format!("{cur}/node_modules/{name}") };
             if let Some(id) = dirs.get(&cand) {
                 return Some(id);
             }
@@ -107,7 +112,9 @@ fn installed(files: &Files<'_>, ctx: &Context, out: &mut Found) {
                 continue;
             }
         };
-        let (Some(name), Some(version)) = (v.get("name").and_then(|n| n.as_str()), v.get("version").and_then(|n| n.as_str())) else {
+        let (Some(name), Some(version)) =
+            (v.get("name").and_then(|n| n.as_str()), v.get("version").and_then(|n| n.as_str()))
+        else {
             continue;
         };
         if name.is_empty() || version.is_empty() {
@@ -188,7 +195,11 @@ fn package_lock(f: &EvidenceFile<'_>, out: &mut Found) {
                 continue;
             }
             for (name, p) in map {
-                let path = if prefix.is_empty() { format!("node_modules/{name}") } else { format!("{prefix}/node_modules/{name}") };
+                let path = if prefix.is_empty() {
+                    format!("node_modules/{name}")
+                } else {
+                    format!("{prefix}/node_modules/{name}")
+                };
                 if let Some(version) = p.get("version").and_then(|n| n.as_str()) {
                     if !version.starts_with("file:") {
                         let mut c = npm_component(name, version, "javascript-lock", EvidenceKind::Declared, f);
@@ -226,7 +237,10 @@ fn yarn_classic(f: &EvidenceFile<'_>, body: &str, out: &mut Found) {
     let mut specs: Vec<String> = Vec::new();
     let mut cur: Option<(Option<String>, Option<String>, Vec<String>)> = None;
     let mut in_deps = false;
-    let flush = |specs: &mut Vec<String>, cur: &mut Option<(Option<String>, Option<String>, Vec<String>)>, pending: &mut Vec<(Component, Vec<String>)>, by_spec: &mut BTreeMap<String, String>| {
+    let flush = |specs: &mut Vec<String>,
+                 cur: &mut Option<(Option<String>, Option<String>, Vec<String>)>,
+                 pending: &mut Vec<(Component, Vec<String>)>,
+                 by_spec: &mut BTreeMap<String, String>| {
         if let Some((Some(version), integ, deps)) = cur.take() {
             if let Some((name, _)) = specs.first().and_then(|s| split_spec(s)) {
                 let mut c = npm_component(name, &version, "javascript-lock", EvidenceKind::Declared, f);
@@ -367,7 +381,8 @@ fn pnpm(f: &EvidenceFile<'_>, out: &mut Found) {
             continue;
         }
         let mut c = npm_component(&name, &version, "javascript-lock", EvidenceKind::Declared, f);
-        c.hashes.extend(v.get("resolution").and_then(|r| r.get("integrity")).and_then(|i| i.as_str()).and_then(integrity));
+        c.hashes
+            .extend(v.get("resolution").and_then(|r| r.get("integrity")).and_then(|i| i.as_str()).and_then(integrity));
         if v.get("dev").and_then(|d| d.as_bool()) == Some(true) {
             c.properties.push(("chainseal:scope".into(), "dev".into()));
         }
@@ -435,7 +450,12 @@ mod tests {
 
     #[test]
     fn integrity_parses() {
-        assert!(integrity("sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==").is_some());
+        assert!(
+            integrity(
+                "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="
+            )
+            .is_some()
+        );
         assert!(integrity("sha512-!!").is_none());
     }
 }

@@ -1,6 +1,7 @@
 //! Catalogers: each one recognises the evidence files of one ecosystem and turns them into
 //! components and dependency edges. A bad file gives a warning, never a panic or an abort.
 
+pub(crate) mod alpine;
 pub(crate) mod binary;
 pub(crate) mod dotnet;
 pub(crate) mod dpkg;
@@ -8,7 +9,6 @@ pub(crate) mod golang;
 pub(crate) mod java;
 pub(crate) mod javascript;
 pub(crate) mod osrelease;
-pub(crate) mod alpine;
 pub(crate) mod php;
 pub(crate) mod python;
 pub(crate) mod rpm;
@@ -16,7 +16,9 @@ pub(crate) mod ruby;
 pub(crate) mod rust;
 
 use crate::collect::{EvidenceFile, Files};
-use crate::model::{Component, ComponentKind, EvidenceKind, Location, Relationship, RelationshipKind, SourceKind, Warning};
+use crate::model::{
+    Component, ComponentKind, EvidenceKind, Location, Relationship, RelationshipKind, SourceKind, Warning,
+};
 use crate::purl::Purl;
 
 /// What catalogers found: components, edges between their ids, warnings.
@@ -128,7 +130,10 @@ pub(crate) fn package(
         name: purl.name.clone(),
         version: purl.version.clone().unwrap_or_default(),
         purl: Some(purl_s),
-        locations: vec![Location { path: format!("/{}", path.trim_start_matches('/')), layer: layer.map(str::to_string) }],
+        locations: vec![Location {
+            path: format!("/{}", path.trim_start_matches('/')),
+            layer: layer.map(str::to_string),
+        }],
         found_by: found_by.to_string(),
         evidence,
         ..Default::default()
@@ -144,7 +149,12 @@ pub(crate) fn package_at(purl: Purl, found_by: &str, evidence: EvidenceKind, fil
 /// `Apache 2.0` fixed up) is returned canonical; anything else is returned trimmed, as a name.
 pub(crate) fn license(raw: &str) -> Option<String> {
     let raw = raw.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-    if raw.is_empty() || raw.eq_ignore_ascii_case("unknown") || raw.eq_ignore_ascii_case("none") || raw.eq_ignore_ascii_case("UNKNOWN") || raw.len() > 512 {
+    if raw.is_empty()
+        || raw.eq_ignore_ascii_case("unknown")
+        || raw.eq_ignore_ascii_case("none")
+        || raw.eq_ignore_ascii_case("UNKNOWN")
+        || raw.len() > 512
+    {
         return None;
     }
     let canon = match spdx::Expression::canonicalize(raw) {

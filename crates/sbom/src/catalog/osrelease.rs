@@ -8,7 +8,9 @@ use crate::model::{ComponentKind, EvidenceKind, Location};
 const PATHS: [&str; 2] = ["etc/os-release", "usr/lib/os-release"];
 
 pub(crate) fn wants(path: &str) -> bool {
-    PATHS.iter().any(|p| path.ends_with(p) && (path.len() == p.len() || path.as_bytes()[path.len() - p.len() - 1] == b'/'))
+    PATHS
+        .iter()
+        .any(|p| path.ends_with(p) && (path.len() == p.len() || path.as_bytes()[path.len() - p.len() - 1] == b'/'))
 }
 
 /// Parse `KEY=value` lines, unquoting values.
@@ -27,7 +29,8 @@ pub(crate) fn parse(text: &str) -> Option<Distro> {
             _ => {}
         }
     }
-    (!d.id.is_empty() && d.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')).then_some(d)
+    (!d.id.is_empty() && d.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'))
+        .then_some(d)
 }
 
 pub(crate) fn find(files: &Files<'_>) -> Option<Distro> {
@@ -83,7 +86,8 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
 mod tests {
     #[test]
     fn parses_debian() {
-        let d = super::parse("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n").expect("parses");
+        let d = super::parse("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")
+            .expect("parses");
         assert_eq!(d.qualifier(), "debian-12");
         assert!(super::parse("ID=\"../../x\"").is_none());
     }

@@ -11,12 +11,24 @@ use crate::purl::Purl;
 use crate::util::file_name;
 
 pub(crate) fn wants(path: &str, declared: bool) -> bool {
-    path.ends_with("vendor/composer/installed.json") || (declared && file_name(path) == "composer.lock" && !path.contains("vendor/"))
+    path.ends_with("vendor/composer/installed.json")
+        || (declared && file_name(path) == "composer.lock" && !path.contains("vendor/"))
 }
 
-fn packages(f: &EvidenceFile<'_>, list: &[Value], found_by: &str, ev: EvidenceKind, dev: bool, out: &mut Found, ids: &mut BTreeMap<String, String>, pending: &mut Vec<(crate::model::Component, Vec<String>)>) {
+fn packages(
+    f: &EvidenceFile<'_>,
+    list: &[Value],
+    found_by: &str,
+    ev: EvidenceKind,
+    dev: bool,
+    out: &mut Found,
+    ids: &mut BTreeMap<String, String>,
+    pending: &mut Vec<(crate::model::Component, Vec<String>)>,
+) {
     for p in list {
-        let (Some(name), Some(version)) = (p.get("name").and_then(|v| v.as_str()), p.get("version").and_then(|v| v.as_str())) else {
+        let (Some(name), Some(version)) =
+            (p.get("name").and_then(|v| v.as_str()), p.get("version").and_then(|v| v.as_str()))
+        else {
             continue;
         };
         let purl = match name.split_once('/') {
@@ -26,10 +38,20 @@ fn packages(f: &EvidenceFile<'_>, list: &[Value], found_by: &str, ev: EvidenceKi
         let mut c = package_at(purl, found_by, ev, f);
         c.name = name.to_string();
         c.group = None;
-        let lic: Vec<String> = p.get("license").and_then(|l| l.as_array()).map(|a| a.iter().filter_map(|x| x.as_str()).filter_map(license).collect()).unwrap_or_default();
+        let lic: Vec<String> = p
+            .get("license")
+            .and_then(|l| l.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_str()).filter_map(license).collect())
+            .unwrap_or_default();
         c.licenses = lic;
         c.description = p.get("description").and_then(|d| d.as_str()).filter(|d| !d.is_empty()).map(str::to_string);
-        c.author = p.get("authors").and_then(|a| a.as_array()).and_then(|a| a.first()).and_then(|a| a.get("name")).and_then(|n| n.as_str()).map(str::to_string);
+        c.author = p
+            .get("authors")
+            .and_then(|a| a.as_array())
+            .and_then(|a| a.first())
+            .and_then(|a| a.get("name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_string);
         c.supplier = c.author.clone();
         if let Some(s) = p.get("dist").and_then(|d| d.get("shasum")).and_then(|s| s.as_str()) {
             c.hashes.extend(Hash::new(HashAlg::Sha1, s));
@@ -37,7 +59,8 @@ fn packages(f: &EvidenceFile<'_>, list: &[Value], found_by: &str, ev: EvidenceKi
         if dev {
             c.properties.push(("chainseal:scope".into(), "dev".into()));
         }
-        let deps = p.get("require").and_then(|r| r.as_object()).map(|o| o.keys().cloned().collect()).unwrap_or_default();
+        let deps =
+            p.get("require").and_then(|r| r.as_object()).map(|o| o.keys().cloned().collect()).unwrap_or_default();
         ids.insert(name.to_string(), c.id.clone());
         pending.push((c, deps));
     }
@@ -56,7 +79,11 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
         let mut ids = BTreeMap::new();
         let mut pending = Vec::new();
         let installed = f.path.ends_with("installed.json");
-        let (found_by, ev) = if installed { ("php-composer-installed", EvidenceKind::Installed) } else { ("php-composer-lock", EvidenceKind::Declared) };
+        let (found_by, ev) = if installed {
+            ("php-composer-installed", EvidenceKind::Installed)
+        } else {
+            ("php-composer-lock", EvidenceKind::Declared)
+        };
         match &v {
             Value::Array(list) => packages(&f, list, found_by, ev, false, out, &mut ids, &mut pending),
             Value::Object(_) => {

@@ -97,7 +97,11 @@ fn installed(f: &EvidenceFile<'_>, out: &mut Found) -> Option<(Component, String
         .or_else(|| st.get("License").filter(|l| l.len() < 100 && !l.contains('\n')).and_then(license))
         .or_else(|| st.get_all("Classifier").find_map(classifier_license).map(str::to_string));
     c.licenses.extend(lic);
-    let author = st.get("Author").or_else(|| st.get("Author-email")).or_else(|| st.get("Maintainer")).or_else(|| st.get("Maintainer-email"));
+    let author = st
+        .get("Author")
+        .or_else(|| st.get("Author-email"))
+        .or_else(|| st.get("Maintainer"))
+        .or_else(|| st.get("Maintainer-email"));
     c.author = author.filter(|a| !a.is_empty() && *a != "UNKNOWN").map(str::to_string);
     c.supplier = c.author.clone();
     c.description = st.get("Summary").filter(|s| !s.is_empty()).map(str::to_string);
@@ -172,10 +176,14 @@ fn pipfile_lock(f: &EvidenceFile<'_>, out: &mut Found) {
     for section in ["default", "develop"] {
         let Some(map) = v.get(section).and_then(|s| s.as_object()) else { continue };
         for (name, entry) in map {
-            let Some(ver) = entry.get("version").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("==")) else { continue };
+            let Some(ver) = entry.get("version").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("==")) else {
+                continue;
+            };
             let mut c = package_at(purl(name, ver), "python-pipfile-lock", EvidenceKind::Declared, f);
             c.name = name.clone();
-            if let Some(h) = entry.get("hashes").and_then(|h| h.as_array()).and_then(|a| a.first()).and_then(|h| h.as_str()) {
+            if let Some(h) =
+                entry.get("hashes").and_then(|h| h.as_array()).and_then(|a| a.first()).and_then(|h| h.as_str())
+            {
                 c.hashes.extend(h.strip_prefix("sha256:").and_then(|x| Hash::new(HashAlg::Sha256, x)));
             }
             if section == "develop" {

@@ -15,9 +15,8 @@ use crate::purl::Purl;
 const DIRS: [&str; 3] = ["var/lib/rpm/", "usr/lib/sysimage/rpm/", "usr/share/rpm/"];
 
 pub(crate) fn wants(path: &str) -> bool {
-    DIRS.iter().any(|d| {
-        path.strip_prefix(d).is_some_and(|n| n == "rpmdb.sqlite" || n == "Packages" || n == "Packages.db")
-    })
+    DIRS.iter()
+        .any(|d| path.strip_prefix(d).is_some_and(|n| n == "rpmdb.sqlite" || n == "Packages" || n == "Packages.db"))
 }
 
 /// Header tags chainseal reads.
@@ -125,7 +124,10 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
             // a stale BerkeleyDB file often sits next to rpmdb.sqlite; only warn when it is alone
             let dir = crate::util::parent(db.path);
             if files.get(&format!("{dir}/rpmdb.sqlite")).is_none() && db.bytes.len() > 0 {
-                out.warn(db.path, "BerkeleyDB / NDB rpm databases are not read yet; rpm packages are missing from this SBOM");
+                out.warn(
+                    db.path,
+                    "BerkeleyDB / NDB rpm databases are not read yet; rpm packages are missing from this SBOM",
+                );
             }
             continue;
         }
@@ -209,7 +211,11 @@ mod tests {
 
     #[test]
     fn parses_header_and_survives_garbage() {
-        let b = blob(&[(1000, 6, b"bash\0".to_vec(), 1), (1001, 6, b"5.1\0".to_vec(), 1), (1003, 4, 2u32.to_be_bytes().to_vec(), 1)]);
+        let b = blob(&[
+            (1000, 6, b"bash\0".to_vec(), 1),
+            (1001, 6, b"5.1\0".to_vec(), 1),
+            (1003, 4, 2u32.to_be_bytes().to_vec(), 1),
+        ]);
         let h = parse_header(&b).expect("parses");
         assert_eq!(h.s(tag::NAME), Some("bash"));
         assert_eq!(h.ints.get(&tag::EPOCH), Some(&vec![2]));

@@ -67,7 +67,8 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
                 out.warn(f.path, "gemspec without name or version; skipped");
                 continue;
             };
-            let mut c = package_at(Purl::new("gem", &n).version(&v), "ruby-installed-gemspec", EvidenceKind::Installed, &f);
+            let mut c =
+                package_at(Purl::new("gem", &n).version(&v), "ruby-installed-gemspec", EvidenceKind::Installed, &f);
             c.licenses = lic.iter().filter_map(|l| license(l)).collect();
             c.author = authors;
             c.supplier = c.author.clone();

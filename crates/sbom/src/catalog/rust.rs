@@ -46,7 +46,12 @@ pub(crate) fn catalog(files: &Files<'_>, ctx: &Context, out: &mut Found) {
         let mut by_name: BTreeMap<&str, Vec<(&str, String)>> = BTreeMap::new();
         let mut comps = Vec::new();
         for p in &lock.package {
-            let mut c = package_at(Purl::new("cargo", &p.name).version(&p.version), "rust-cargo-lock", EvidenceKind::Declared, &f);
+            let mut c = package_at(
+                Purl::new("cargo", &p.name).version(&p.version),
+                "rust-cargo-lock",
+                EvidenceKind::Declared,
+                &f,
+            );
             c.hashes.extend(p.checksum.as_deref().and_then(|h| Hash::new(HashAlg::Sha256, h)));
             if let Some(src) = &p.source {
                 c.properties.push(("chainseal:cargo:source".into(), src.clone()));

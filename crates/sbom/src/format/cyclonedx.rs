@@ -44,7 +44,11 @@ pub(super) fn licenses(ls: &[String]) -> Option<Value> {
         return Some(Value::Array(arr));
     }
     if ls.iter().all(|l| is_spdx_expression(l)) {
-        let expr = if ls.len() == 1 { ls[0].clone() } else { ls.iter().map(|l| format!("({l})")).collect::<Vec<_>>().join(" AND ") };
+        let expr = if ls.len() == 1 {
+            ls[0].clone()
+        } else {
+            ls.iter().map(|l| format!("({l})")).collect::<Vec<_>>().join(" AND ")
+        };
         return Some(json!([{"expression": expr}]));
     }
     Some(Value::Array(ls.iter().map(|l| json!({"license": {"name": l}})).collect()))
@@ -52,7 +56,11 @@ pub(super) fn licenses(ls: &[String]) -> Option<Value> {
 
 fn valid_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else { return false };
-    !local.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace) && e.is_ascii() && !domain.contains('@')
+    !local.is_empty()
+        && domain.contains('.')
+        && !e.contains(char::is_whitespace)
+        && e.is_ascii()
+        && !domain.contains('@')
 }
 
 fn component(c: &Component, v: Version) -> Value {
@@ -95,7 +103,10 @@ fn component(c: &Component, v: Version) -> Value {
         m.insert("description".into(), json!(d));
     }
     if !c.hashes.is_empty() {
-        m.insert("hashes".into(), Value::Array(c.hashes.iter().map(|h| json!({"alg": h.alg.cyclonedx(), "content": h.hex})).collect()));
+        m.insert(
+            "hashes".into(),
+            Value::Array(c.hashes.iter().map(|h| json!({"alg": h.alg.cyclonedx(), "content": h.hex})).collect()),
+        );
     }
     if let Some(l) = licenses(&c.licenses) {
         m.insert("licenses".into(), l);
@@ -168,7 +179,10 @@ pub(super) fn write(s: &Sbom, v: Version) -> Value {
         meta_comp.insert("version".into(), json!(s.source.version));
     }
     if !s.source.hashes.is_empty() {
-        meta_comp.insert("hashes".into(), Value::Array(s.source.hashes.iter().map(|h| json!({"alg": h.alg.cyclonedx(), "content": h.hex})).collect()));
+        meta_comp.insert(
+            "hashes".into(),
+            Value::Array(s.source.hashes.iter().map(|h| json!({"alg": h.alg.cyclonedx(), "content": h.hex})).collect()),
+        );
     }
     if let Some(p) = &s.source.purl {
         meta_comp.insert("purl".into(), json!(p));
@@ -226,7 +240,8 @@ pub(super) fn write(s: &Sbom, v: Version) -> Value {
     doc.insert("dependencies".into(), Value::Array(dependencies));
     doc.insert("compositions".into(), json!([{"aggregate": "incomplete", "assemblies": [source_id]}]));
     if !s.warnings.is_empty() {
-        let props: Vec<Value> = s.warnings.iter().map(|w| json!({"name": "chainseal:warning", "value": w.to_string()})).collect();
+        let props: Vec<Value> =
+            s.warnings.iter().map(|w| json!({"name": "chainseal:warning", "value": w.to_string()})).collect();
         doc.insert("properties".into(), Value::Array(props));
     }
     Value::Object(doc)

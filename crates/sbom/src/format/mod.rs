@@ -45,7 +45,9 @@ impl Format {
             "cyclonedx-json" | "cyclonedx" | "cdx" | "cyclonedx-json@1.6" | "cdx-json" => Format::CycloneDxJson16,
             "cyclonedx-json@1.5" | "cyclonedx@1.5" => Format::CycloneDxJson15,
             "spdx-json" | "spdx" | "spdx-json@2.3" | "spdx@2.3" => Format::SpdxJson23,
-            "spdx3-json-ld" | "spdx3" | "spdx-json@3.0" | "spdx-json@3.0.1" | "spdx3-json" | "spdx-jsonld" => Format::Spdx3JsonLd,
+            "spdx3-json-ld" | "spdx3" | "spdx-json@3.0" | "spdx-json@3.0.1" | "spdx3-json" | "spdx-jsonld" => {
+                Format::Spdx3JsonLd
+            }
             _ => return Err(Error::UnknownFormat(name.to_string())),
         })
     }

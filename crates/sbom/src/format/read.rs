@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Component, ComponentKind, EvidenceKind, Hash, HashAlg, Location, Relationship, RelationshipKind, Sbom, SourceInfo, SourceKind,
+    Component, ComponentKind, EvidenceKind, Hash, HashAlg, Location, Relationship, RelationshipKind, Sbom, SourceInfo,
+    SourceKind,
 };
 use crate::purl::Purl;
 
@@ -67,7 +68,9 @@ fn cdx_component(v: &Value, n: usize) -> Component {
         purl: st(v, "purl").map(str::to_string),
         description: st(v, "description").map(str::to_string),
         supplier: v.get("supplier").and_then(|s| st(s, "name")).map(str::to_string),
-        author: st(v, "author").map(str::to_string).or_else(|| arr(v, "authors").next().and_then(|a| st(a, "name")).map(str::to_string)),
+        author: st(v, "author")
+            .map(str::to_string)
+            .or_else(|| arr(v, "authors").next().and_then(|a| st(a, "name")).map(str::to_string)),
         evidence: EvidenceKind::Document,
         ..Default::default()
     };
@@ -94,8 +97,12 @@ fn cdx_component(v: &Value, n: usize) -> Component {
         let (Some(name), Some(val)) = (st(p, "name"), st(p, "value")) else { continue };
         let parts: Vec<&str> = name.split(':').collect();
         match parts.as_slice() {
-            [tool, "location", i, "path"] => locs.entry((tool.to_string(), i.to_string())).or_default().0 = Some(val.to_string()),
-            [tool, "location", i, "layerID"] => locs.entry((tool.to_string(), i.to_string())).or_default().1 = Some(val.to_string()),
+            [tool, "location", i, "path"] => {
+                locs.entry((tool.to_string(), i.to_string())).or_default().0 = Some(val.to_string())
+            }
+            [tool, "location", i, "layerID"] => {
+                locs.entry((tool.to_string(), i.to_string())).or_default().1 = Some(val.to_string())
+            }
             [_, "package", "foundBy"] => c.found_by = val.to_string(),
             [_, "cpe23"] | [_, "cpe23", _] => c.cpes.push(val.to_string()),
             _ => {}
@@ -178,19 +185,31 @@ fn strip_agent(s: &str) -> Option<String> {
 }
 
 fn spdx2(v: &Value) -> Sbom {
-    let mut s = Sbom { created: v.get("creationInfo").and_then(|c| st(c, "created")).unwrap_or_default().to_string(), ..Default::default() };
+    let mut s = Sbom {
+        created: v.get("creationInfo").and_then(|c| st(c, "created")).unwrap_or_default().to_string(),
+        ..Default::default()
+    };
     let described: Vec<String> = arr(v, "relationships")
-        .filter(|r| st(r, "relationshipType") == Some("DESCRIBES") && st(r, "spdxElementId") == Some("SPDXRef-DOCUMENT"))
+        .filter(|r| {
+            st(r, "relationshipType") == Some("DESCRIBES") && st(r, "spdxElementId") == Some("SPDXRef-DOCUMENT")
+        })
         .filter_map(|r| st(r, "relatedSpdxElement").map(str::to_string))
         .chain(arr(v, "documentDescribes").filter_map(Value::as_str).map(str::to_string))
         .collect();
     let root = described.first().cloned().unwrap_or_default();
     for p in arr(v, "packages") {
         let Some(id) = st(p, "SPDXID") else { continue };
-        let purl = arr(p, "externalRefs").find(|r| st(r, "referenceType") == Some("purl")).and_then(|r| st(r, "referenceLocator")).map(str::to_string);
+        let purl = arr(p, "externalRefs")
+            .find(|r| st(r, "referenceType") == Some("purl"))
+            .and_then(|r| st(r, "referenceLocator"))
+            .map(str::to_string);
         if id == root {
             s.source = SourceInfo {
-                kind: if st(p, "primaryPackagePurpose") == Some("CONTAINER") || id.contains("Image") { SourceKind::Image } else { SourceKind::Directory },
+                kind: if st(p, "primaryPackagePurpose") == Some("CONTAINER") || id.contains("Image") {
+                    SourceKind::Image
+                } else {
+                    SourceKind::Directory
+                },
                 name: st(p, "name").unwrap_or_default().to_string(),
                 version: st(p, "versionInfo").unwrap_or_default().to_string(),
                 purl: Some(purl.unwrap_or_else(|| id.to_string())),
@@ -233,7 +252,11 @@ fn spdx2(v: &Value) -> Sbom {
     let root_ref = s.source.id();
     let map = |id: &str| if id == root { root_ref.clone() } else { id.to_string() };
     for r in arr(v, "relationships") {
-        let (Some(a), Some(t), Some(b)) = (st(r, "spdxElementId"), st(r, "relationshipType"), st(r, "relatedSpdxElement")) else { continue };
+        let (Some(a), Some(t), Some(b)) =
+            (st(r, "spdxElementId"), st(r, "relationshipType"), st(r, "relatedSpdxElement"))
+        else {
+            continue;
+        };
         match t {
             "DEPENDS_ON" => s.relationships.push(Relationship::new(map(a), RelationshipKind::DependsOn, map(b))),
             "DEPENDENCY_OF" => s.relationships.push(Relationship::new(map(b), RelationshipKind::DependsOn, map(a))),
@@ -264,9 +287,15 @@ fn spdx3(v: &Value) -> Sbom {
         .filter_map(|e| Some((st(e, "spdxId")?, st(e, "simplelicensing_licenseExpression")?)))
         .collect();
     let mut licenses: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for e in graph.iter().filter(|e| st(e, "type") == Some("Relationship") && st(e, "relationshipType") == Some("hasDeclaredLicense")) {
+    for e in graph
+        .iter()
+        .filter(|e| st(e, "type") == Some("Relationship") && st(e, "relationshipType") == Some("hasDeclaredLicense"))
+    {
         if let Some(from) = st(e, "from") {
-            licenses.entry(from).or_default().extend(arr(e, "to").filter_map(Value::as_str).filter_map(|t| exprs.get(t)).map(|x| x.to_string()));
+            licenses
+                .entry(from)
+                .or_default()
+                .extend(arr(e, "to").filter_map(Value::as_str).filter_map(|t| exprs.get(t)).map(|x| x.to_string()));
         }
     }
     for e in graph.iter().filter(|e| st(e, "type") == Some("software_Package")) {
@@ -274,7 +303,11 @@ fn spdx3(v: &Value) -> Sbom {
         let purl = st(e, "software_packageUrl").map(str::to_string);
         if id == root {
             s.source = SourceInfo {
-                kind: if st(e, "software_primaryPurpose") == Some("container") { SourceKind::Image } else { SourceKind::Directory },
+                kind: if st(e, "software_primaryPurpose") == Some("container") {
+                    SourceKind::Image
+                } else {
+                    SourceKind::Directory
+                },
                 name: st(e, "name").unwrap_or_default().to_string(),
                 version: st(e, "software_packageVersion").unwrap_or_default().to_string(),
                 purl: Some(purl.unwrap_or_else(|| id.to_string())),

@@ -10,7 +10,8 @@ use crate::model::{Component, ComponentKind, RelationshipKind, Sbom, SourceKind}
 
 /// Keep only characters an SPDXID may hold (`[A-Za-z0-9.-]`).
 pub(super) fn sanitize(s: &str) -> String {
-    let out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
+    let out: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
     out.chars().take(80).collect()
 }
 
@@ -88,20 +89,28 @@ pub(super) fn write(s: &Sbom) -> Value {
     if !s.source.version.is_empty() {
         rootpkg.insert("versionInfo".into(), json!(s.source.version));
     }
-    rootpkg.insert("supplier".into(), json!(s.source.supplier.as_deref().map(|x| agent("Organization", x)).unwrap_or_else(|| "NOASSERTION".into())));
+    rootpkg.insert(
+        "supplier".into(),
+        json!(s.source.supplier.as_deref().map(|x| agent("Organization", x)).unwrap_or_else(|| "NOASSERTION".into())),
+    );
     rootpkg.insert("downloadLocation".into(), json!("NOASSERTION"));
     rootpkg.insert("filesAnalyzed".into(), json!(false));
     if !s.source.hashes.is_empty() {
         rootpkg.insert(
             "checksums".into(),
-            Value::Array(s.source.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx(), "checksumValue": h.hex})).collect()),
+            Value::Array(
+                s.source.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx(), "checksumValue": h.hex})).collect(),
+            ),
         );
     }
     rootpkg.insert("licenseConcluded".into(), json!("NOASSERTION"));
     rootpkg.insert("licenseDeclared".into(), json!("NOASSERTION"));
     rootpkg.insert("copyrightText".into(), json!("NOASSERTION"));
     if let Some(p) = &s.source.purl {
-        rootpkg.insert("externalRefs".into(), json!([{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p}]));
+        rootpkg.insert(
+            "externalRefs".into(),
+            json!([{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p}]),
+        );
     }
     rootpkg.insert(
         "primaryPackagePurpose".into(),
@@ -122,14 +131,22 @@ pub(super) fn write(s: &Sbom) -> Value {
         if !c.version.is_empty() {
             m.insert("versionInfo".into(), json!(c.version));
         }
-        m.insert("supplier".into(), json!(c.supplier.as_deref().map(|x| agent("Organization", x)).unwrap_or_else(|| "NOASSERTION".into())));
+        m.insert(
+            "supplier".into(),
+            json!(c.supplier.as_deref().map(|x| agent("Organization", x)).unwrap_or_else(|| "NOASSERTION".into())),
+        );
         if let Some(a) = &c.author {
             m.insert("originator".into(), json!(agent("Person", a)));
         }
         m.insert("downloadLocation".into(), json!("NOASSERTION"));
         m.insert("filesAnalyzed".into(), json!(false));
         if !c.hashes.is_empty() {
-            m.insert("checksums".into(), Value::Array(c.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx(), "checksumValue": h.hex})).collect()));
+            m.insert(
+                "checksums".into(),
+                Value::Array(
+                    c.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx(), "checksumValue": h.hex})).collect(),
+                ),
+            );
         }
         if let Some(loc) = c.locations.first() {
             m.insert("sourceInfo".into(), json!(format!("acquired package info from {}", loc.path)));
@@ -154,7 +171,8 @@ pub(super) fn write(s: &Sbom) -> Value {
         packages.push(Value::Object(m));
     }
 
-    let mut rels = vec![json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root})];
+    let mut rels =
+        vec![json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root})];
     for r in &s.relationships {
         let lookup = |id: &str| if id == source_id { Some(root.clone()) } else { comp_ids.get(id).cloned() };
         let (Some(from), Some(to)) = (lookup(&r.from), lookup(&r.to)) else { continue };
@@ -181,7 +199,12 @@ pub(super) fn write(s: &Sbom) -> Value {
     if !extracted.is_empty() {
         doc.insert(
             "hasExtractedLicensingInfos".into(),
-            Value::Array(extracted.iter().map(|(id, text)| json!({"licenseId": id, "extractedText": text, "name": text})).collect()),
+            Value::Array(
+                extracted
+                    .iter()
+                    .map(|(id, text)| json!({"licenseId": id, "extractedText": text, "name": text}))
+                    .collect(),
+            ),
         );
     }
     doc.insert("packages".into(), Value::Array(packages));

@@ -75,7 +75,13 @@ pub(super) fn write(s: &Sbom) -> Value {
     if !s.source.hashes.is_empty() {
         root_pkg.insert(
             "verifiedUsing".into(),
-            Value::Array(s.source.hashes.iter().map(|h| json!({"type": "Hash", "algorithm": alg(h.alg), "hashValue": h.hex})).collect()),
+            Value::Array(
+                s.source
+                    .hashes
+                    .iter()
+                    .map(|h| json!({"type": "Hash", "algorithm": alg(h.alg), "hashValue": h.hex}))
+                    .collect(),
+            ),
         );
     }
     root_pkg.insert(
@@ -114,7 +120,12 @@ pub(super) fn write(s: &Sbom) -> Value {
         if !c.hashes.is_empty() {
             m.insert(
                 "verifiedUsing".into(),
-                Value::Array(c.hashes.iter().map(|h| json!({"type": "Hash", "algorithm": alg(h.alg), "hashValue": h.hex})).collect()),
+                Value::Array(
+                    c.hashes
+                        .iter()
+                        .map(|h| json!({"type": "Hash", "algorithm": alg(h.alg), "hashValue": h.hex}))
+                        .collect(),
+                ),
             );
         }
         if !c.cpes.is_empty() {
@@ -133,12 +144,20 @@ pub(super) fn write(s: &Sbom) -> Value {
             let expr = c
                 .licenses
                 .iter()
-                .map(|l| if is_spdx_expression(l) { if c.licenses.len() > 1 && l.contains(' ') { format!("({l})") } else { l.clone() } } else { format!("LicenseRef-{}", sanitize(l)) })
+                .map(|l| {
+                    if is_spdx_expression(l) {
+                        if c.licenses.len() > 1 && l.contains(' ') { format!("({l})") } else { l.clone() }
+                    } else {
+                        format!("LicenseRef-{}", sanitize(l))
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" AND ");
             let lid = licenses
                 .entry(expr.clone())
-                .or_insert_with(|| iri(&format!("LicenseExpression-{}", &crate::util::sha256_hex(expr.as_bytes())[..16])))
+                .or_insert_with(|| {
+                    iri(&format!("LicenseExpression-{}", &crate::util::sha256_hex(expr.as_bytes())[..16]))
+                })
                 .clone();
             license_rels.push((id, lid));
         }
