@@ -29,10 +29,10 @@ impl BlobInput {
     /// The conformance rule: `sha256:<64 hex>` is a digest **unless** a file of that name
     /// exists; anything else is a path.
     pub fn from_arg(arg: &str) -> Self {
-        if !Path::new(arg).exists() {
-            if let Some(ArtifactInput::Sha256(d)) = ArtifactInput::parse_sha256(arg) {
-                return Self::Sha256(d);
-            }
+        if let (false, Some(ArtifactInput::Sha256(d))) =
+            (Path::new(arg).exists(), ArtifactInput::parse_sha256(arg))
+        {
+            return Self::Sha256(d);
         }
         Self::File(PathBuf::from(arg))
     }

@@ -275,3 +275,6 @@ fn run(
     };
     r.map_err(step::from_sigstore)
 }
+
+#[cfg(test)]
+mod tests;
