@@ -59,8 +59,16 @@ fn set(log: &KeyPair, body: &[u8], time: i64, log_id: &[u8; 32], index: u64) -> 
 
 fn world() -> World {
     let signer = KeyPair::generate_ecdsa_p256().expect("key");
-    let log = KeyPair::generate_ecdsa_p256().expect("log key");
     let signer_pub = signer.public_key_der().expect("spki");
+    let pem = signer_pub.to_pem();
+    let material = ("publicKey", json!({"hint": B64.encode(sha256(signer_pub.as_bytes()))}));
+    build(signer, pem, material, jiff::Timestamp::now().as_second() - 60)
+}
+
+/// A bundle for `ARTIFACT` signed by `signer`, whose log entry names `material_pem` (a PEM key or
+/// certificate), logged at `time`.
+fn build(signer: KeyPair, material_pem: String, material: (&str, Value), time: i64) -> World {
+    let log = KeyPair::generate_ecdsa_p256().expect("log key");
     let log_pub = log.public_key_der().expect("spki");
     let log_id = sha256(log_pub.as_bytes());
     let sig = sign(&signer, ARTIFACT);
@@ -68,33 +76,35 @@ fn world() -> World {
         r#"{{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{{"data":{{"hash":{{"algorithm":"sha256","value":"{}"}}}},"signature":{{"content":"{}","publicKey":{{"content":"{}"}}}}}}}}"#,
         hex::encode(sha256(ARTIFACT)),
         B64.encode(&sig),
-        B64.encode(signer_pub.to_pem())
+        B64.encode(material_pem)
     )
     .into_bytes();
     let (h0, h1, h2, h3) = (leaf(b"other-0"), leaf(&body), leaf(b"other-2"), leaf(b"other-3"));
     let h23 = node(&h2, &h3);
     let root_hash = node(&node(&h0, &h1), &h23);
-    let time = jiff::Timestamp::now().as_second() - 60;
+    let mut vm = serde_json::Map::new();
+    vm.insert(material.0.to_owned(), material.1);
+    vm.insert(
+        "tlogEntries".to_owned(),
+        json!([{
+            "logIndex": "1",
+            "logId": {"keyId": B64.encode(log_id)},
+            "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+            "integratedTime": time.to_string(),
+            "inclusionPromise": {"signedEntryTimestamp": set(&log, &body, time, &log_id, 1)},
+            "inclusionProof": {
+                "logIndex": "1",
+                "rootHash": B64.encode(root_hash),
+                "treeSize": "4",
+                "hashes": [B64.encode(h0), B64.encode(h23)],
+                "checkpoint": {"envelope": checkpoint(&log, &root_hash, 4)}
+            },
+            "canonicalizedBody": B64.encode(&body)
+        }]),
+    );
     let bundle = json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-        "verificationMaterial": {
-            "publicKey": {"hint": B64.encode(sha256(signer_pub.as_bytes()))},
-            "tlogEntries": [{
-                "logIndex": "1",
-                "logId": {"keyId": B64.encode(log_id)},
-                "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
-                "integratedTime": time.to_string(),
-                "inclusionPromise": {"signedEntryTimestamp": set(&log, &body, time, &log_id, 1)},
-                "inclusionProof": {
-                    "logIndex": "1",
-                    "rootHash": B64.encode(root_hash),
-                    "treeSize": "4",
-                    "hashes": [B64.encode(h0), B64.encode(h23)],
-                    "checkpoint": {"envelope": checkpoint(&log, &root_hash, 4)}
-                },
-                "canonicalizedBody": B64.encode(&body)
-            }]
-        },
+        "verificationMaterial": vm,
         "messageSignature": {
             "messageDigest": {"algorithm": "SHA2_256", "digest": B64.encode(sha256(ARTIFACT))},
             "signature": B64.encode(&sig)
@@ -290,4 +300,150 @@ fn missing_media_type_is_refused() {
     let mut b = w.bundle.clone();
     b.as_object_mut().map(|m| m.remove("mediaType")).expect("object");
     assert_eq!(refused_at(verify(&w, &v, &b, ARTIFACT)), VerifyStep::Bundle);
+}
+
+// ---- keyless: a Fulcio-like CA and leaf made with rcgen ----
+
+const SAN: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+struct Ca {
+    key: rcgen::KeyPair,
+    params: rcgen::CertificateParams,
+    der: Vec<u8>,
+}
+
+fn ca() -> Ca {
+    let key = rcgen::KeyPair::generate().expect("ca key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, "chainseal test CA");
+    let der = params.self_signed(&key).expect("ca").der().to_vec();
+    Ca { key, params, der }
+}
+
+/// DER UTF8String, as Fulcio encodes extensions from `.1.8` on.
+fn utf8(s: &str) -> Vec<u8> {
+    let mut v = vec![0x0c, u8::try_from(s.len()).expect("short")];
+    v.extend_from_slice(s.as_bytes());
+    v
+}
+
+/// A leaf for `SAN`/`ISSUER` issued by `ca`, valid from `from` to `to` (default: very long).
+fn leaf_cert(ca: &Ca, valid: Option<(i32, i32)>) -> (KeyPair, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().expect("leaf key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.subject_alt_names = vec![rcgen::SanType::URI(SAN.try_into().expect("uri"))];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
+    params.custom_extensions = vec![
+        rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 8], utf8(ISSUER)),
+        rcgen::CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 57264, 1, 12],
+            utf8("https://github.com/acme/app"),
+        ),
+    ];
+    if let Some((from, to)) = valid {
+        params.not_before = rcgen::date_time_ymd(from, 1, 1);
+        params.not_after = rcgen::date_time_ymd(to, 1, 1);
+    }
+    let issuer = rcgen::Issuer::new(ca.params.clone(), &ca.key);
+    let der = params.signed_by(&key, &issuer).expect("leaf").der().to_vec();
+    let signer = KeyPair::from_pkcs8_der(&key.serialize_der()).expect("pkcs8");
+    (signer, der)
+}
+
+fn keyless_world(ca_for_leaf: &Ca, valid: Option<(i32, i32)>) -> World {
+    let (signer, der) = leaf_cert(ca_for_leaf, valid);
+    let pem = sigstore_types::DerCertificate::new(der.clone()).to_pem();
+    let material = ("certificate", json!({"rawBytes": B64.encode(&der)}));
+    build(signer, pem, material, jiff::Timestamp::now().as_second() - 60)
+}
+
+fn trust_ca(w: &mut World, ca: &Ca) {
+    w.trusted_root["certificateAuthorities"] = json!([{
+        "subject": {"organization": "test", "commonName": "chainseal test CA"},
+        "uri": "https://fulcio.test",
+        "certChain": {"certificates": [{"rawBytes": B64.encode(&ca.der)}]},
+        "validFor": {"start": "2020-01-01T00:00:00Z"}
+    }]);
+}
+
+fn identity_verifier(w: &World) -> BundleVerifier {
+    let root = TrustRoot::from_json(&w.trusted_root.to_string()).expect("root");
+    BundleVerifier::builder()
+        .trust_root(root)
+        .identity(IdentityPolicy::new(Matcher::exact(SAN), Matcher::exact(ISSUER)))
+        .build()
+        .expect("verifier")
+}
+
+#[test]
+fn certificate_from_an_untrusted_ca_is_refused() {
+    let (real, other) = (ca(), ca());
+    let mut w = keyless_world(&other, None);
+    trust_ca(&mut w, &real);
+    let v = identity_verifier(&w);
+    assert_eq!(refused_at(verify(&w, &v, &w.bundle, ARTIFACT)), VerifyStep::Chain);
+}
+
+#[test]
+fn signing_time_outside_the_certificate_validity_is_refused() {
+    let ca = ca();
+    let mut w = keyless_world(&ca, Some((2021, 2022)));
+    trust_ca(&mut w, &ca);
+    let v = identity_verifier(&w);
+    assert_eq!(refused_at(verify(&w, &v, &w.bundle, ARTIFACT)), VerifyStep::Chain);
+}
+
+#[test]
+fn identity_policy_on_a_fulcio_like_certificate() {
+    use crate::policy::FulcioClaim;
+    let (_, der) = leaf_cert(&ca(), None);
+    let ok = IdentityPolicy::new(Matcher::exact(SAN), Matcher::exact(ISSUER));
+    let m = ok.check(&der).expect("exact identity matches");
+    assert_eq!((m.san.as_str(), m.issuer.as_str()), (SAN, ISSUER));
+    // One character off in the SAN, or in the issuer.
+    let one_off = SAN.replace("main", "maim");
+    let refuse = |p: IdentityPolicy| match p.check(&der) {
+        Err(Error::Verification { step: VerifyStep::Identity, .. }) => {}
+        other => panic!("expected identity refusal, got {other:?}"),
+    };
+    refuse(IdentityPolicy::new(Matcher::exact(&one_off), Matcher::exact(ISSUER)));
+    refuse(IdentityPolicy::new(Matcher::exact(SAN), Matcher::exact("https://token.actions.githubusercontent.co")));
+    // A regex that matches only if unanchored.
+    refuse(IdentityPolicy::new(
+        Matcher::regex("https://github.com/acme/").expect("re"),
+        Matcher::exact(ISSUER),
+    ));
+    refuse(IdentityPolicy::new(Matcher::exact(SAN), Matcher::regex("token").expect("re")));
+    // The anchored form the user means.
+    let re = IdentityPolicy::new(
+        Matcher::regex(r"https://github\.com/acme/app/.*").expect("re"),
+        Matcher::exact(ISSUER),
+    );
+    assert!(re.check(&der).is_ok());
+    // Fulcio extensions.
+    let claim = ok.clone().require_claim(FulcioClaim::SourceRepositoryUri, Matcher::exact("https://github.com/acme/app"));
+    assert!(claim.check(&der).is_ok());
+    refuse(ok.clone().require_claim(FulcioClaim::SourceRepositoryUri, Matcher::exact("https://github.com/acme/ap")));
+    refuse(ok.require_claim(FulcioClaim::GithubWorkflowRef, Matcher::exact("refs/heads/main")));
+}
+
+#[test]
+fn issuer_from_deprecated_extension_when_v2_is_absent() {
+    let ca = ca();
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.subject_alt_names = vec![rcgen::SanType::Rfc822Name("dev@example.com".try_into().expect("email"))];
+    params.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 4, 1, 57264, 1, 1],
+        b"https://accounts.google.com".to_vec(),
+    )];
+    let der = params
+        .signed_by(&key, &rcgen::Issuer::new(ca.params.clone(), &ca.key))
+        .expect("leaf")
+        .der()
+        .to_vec();
+    let p = IdentityPolicy::new(Matcher::exact("dev@example.com"), Matcher::exact("https://accounts.google.com"));
+    assert!(p.check(&der).is_ok());
 }
