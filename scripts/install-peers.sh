@@ -58,6 +58,20 @@ if [ ! -x "$TOOLS/bin/ferro-oci-server" ]; then
   cargo install --locked --quiet --root "$TOOLS" "ferro-oci-server@$FERRO"
 fi
 
+# --- Fuzzing and supply-chain checks of chainseal itself (Rust tools, pinned).
+CARGO_FUZZ=0.13.2
+CARGO_DENY=0.20.2
+rust_tool() { # binary crate version
+  local stamp="$TOOLS/bin/.$1.version"
+  if [ ! -x "$TOOLS/bin/$1" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$3" ]; then
+    log "cargo install $2@$3"
+    cargo install --locked --quiet --root "$TOOLS" "$2@$3"
+    echo "$3" > "$stamp"
+  fi
+}
+rust_tool cargo-fuzz cargo-fuzz $CARGO_FUZZ
+rust_tool cargo-deny cargo-deny $CARGO_DENY
+
 # --- Python: validators, sigstore-python, token issuer deps, maturin/pytest for the bindings.
 VENV="$TOOLS/venv"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -74,7 +88,7 @@ if [ ! -x "$VENV/bin/sbomcheck" ]; then
   "$VENV/bin/pip" install -q 'ntia-conformance-checker==6.0.0'
 fi
 
-for t in docker-registry skopeo umoci cosign cosign-v2 syft crane ferro-oci-server; do
+for t in docker-registry skopeo umoci cosign cosign-v2 syft crane ferro-oci-server cargo-fuzz cargo-deny; do
   command -v "$t" >/dev/null 2>&1 || { log "missing peer after install: $t"; exit 1; }
 done
 log "all peers present in $TOOLS"

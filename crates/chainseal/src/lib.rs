@@ -4,6 +4,8 @@
 //! (`chainseal-sign`).
 
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image;
 pub mod sbom;
 pub mod sign;

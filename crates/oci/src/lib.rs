@@ -31,3 +31,5 @@ pub use layout::OciLayout;
 pub use spec::SourceSpec;
 pub mod registry;
 pub mod copy;
+#[doc(hidden)]
+pub mod fuzzing;

@@ -27,3 +27,5 @@ pub use model::{
     SourceKind, Tool, Warning,
 };
 pub use scan::{ScanOptions, created_timestamp, scan_directory};
+#[doc(hidden)]
+pub mod fuzzing;

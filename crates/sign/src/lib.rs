@@ -15,3 +15,5 @@ pub mod trust;
 pub mod verify;
 
 pub use error::{Error, Result};
+#[doc(hidden)]
+pub mod fuzzing;

@@ -92,11 +92,22 @@ fn lookup_in_file(path: &Path, wanted: &str) -> Result<Option<Credential>> {
         }
         Ok(_) => std::fs::read(path).map_err(|e| Error::io(format!("reading docker config {}", path.display()), e))?,
     };
-    let config: DockerConfig = serde_json::from_slice(&bytes).map_err(|e| {
+    credentials_in(&bytes, path, wanted, &run_helper)
+}
+
+/// The credential for `wanted` in the docker config `bytes` (read from `path`, named in
+/// errors). Credential helpers are run through `helper`, so fuzzing can refuse to run programs.
+pub(crate) fn credentials_in(
+    bytes: &[u8],
+    path: &Path,
+    wanted: &str,
+    helper: &dyn Fn(&str, &str) -> Result<Option<Credential>>,
+) -> Result<Option<Credential>> {
+    let config: DockerConfig = serde_json::from_slice(bytes).map_err(|e| {
         Error::Registry(format!("docker config {} is not valid JSON ({e}); fix or move it", path.display()))
     })?;
-    if let Some((_, helper)) = config.cred_helpers.iter().find(|(k, _)| normalise_host(k) == wanted) {
-        return run_helper(helper, wanted);
+    if let Some((_, helper_name)) = config.cred_helpers.iter().find(|(k, _)| normalise_host(k) == wanted) {
+        return helper(helper_name, wanted);
     }
     if let Some((_, entry)) = config.auths.iter().find(|(k, _)| normalise_host(k) == wanted) {
         if let Some(token) = entry.identitytoken.as_deref().filter(|t| !t.is_empty()) {
@@ -125,7 +136,7 @@ fn lookup_in_file(path: &Path, wanted: &str) -> Result<Option<Credential>> {
         }
     }
     if let Some(store) = config.creds_store.as_deref().filter(|s| !s.is_empty()) {
-        return run_helper(store, wanted);
+        return helper(store, wanted);
     }
     Ok(None)
 }

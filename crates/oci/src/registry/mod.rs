@@ -18,11 +18,11 @@
 //! with `--insecure-registry`, and for loopback hosts that do not speak TLS (HTTPS is tried
 //! first; see [`transport`](self) rules in `transport.rs`).
 
-mod auth;
+pub(crate) mod auth;
 mod client;
 mod config;
 mod content;
-mod credentials;
+pub(crate) mod credentials;
 mod referrers;
 mod repository;
 mod retry;

@@ -1,0 +1,3 @@
+//! Fuzz target `cargo_lock`: the harness body is `chainseal_sbom::fuzzing::cargo_lock`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| chainseal_sbom::fuzzing::cargo_lock(data));
