@@ -1,6 +1,7 @@
 //! chainseal-sign: keys and key files, DSSE, in-toto statements, Sigstore bundles, verification,
 //! trust roots and identity policy. No network, no registry.
 
+pub mod attest_policy;
 pub mod bundle;
 pub mod bundle_write;
 pub mod dsse;
@@ -9,6 +10,7 @@ pub mod intoto;
 pub mod keys;
 pub mod password;
 pub mod policy;
+pub mod predicate;
 pub mod signer;
 pub mod simple_signing;
 pub mod trust;
