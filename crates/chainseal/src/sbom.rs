@@ -87,6 +87,22 @@ pub async fn sbom(source: &str, options: &SbomOptions) -> Result<Sbom> {
     }
 }
 
+/// Catalog SOURCE and say which image manifest was cataloged: for images, the source and the
+/// digest the reference resolved to (the index digest for a multi-platform image), so the
+/// SBOM can be attested to exactly that digest without a second walk (`sbom --attest`).
+pub async fn sbom_resolved(
+    source: &str,
+    options: &SbomOptions,
+) -> Result<(Sbom, Option<(SourceSpec, chainseal_oci::Digest)>)> {
+    match SbomSource::parse(source)? {
+        SbomSource::Directory(path) => Ok((sbom_directory(&path, options)?, None)),
+        SbomSource::Image(spec) => {
+            let (sbom, digest) = sbom_image_with_digest(&spec, options).await?;
+            Ok((sbom, Some((spec, digest))))
+        }
+    }
+}
+
 /// Catalog a directory (installed and declared evidence).
 pub fn sbom_directory(path: &Path, options: &SbomOptions) -> Result<Sbom> {
     let mut scan = ScanOptions::default();
@@ -100,6 +116,10 @@ pub fn sbom_directory(path: &Path, options: &SbomOptions) -> Result<Sbom> {
 
 /// Catalog an image (installed evidence in the squashed filesystem).
 pub async fn sbom_image(spec: &SourceSpec, options: &SbomOptions) -> Result<Sbom> {
+    Ok(sbom_image_with_digest(spec, options).await?.0)
+}
+
+async fn sbom_image_with_digest(spec: &SourceSpec, options: &SbomOptions) -> Result<(Sbom, chainseal_oci::Digest)> {
     let source: Arc<dyn chainseal_oci::source::ContentSource> = match spec {
         SourceSpec::Registry(r) => Arc::new(chainseal_oci::registry::open(r, &options.registry)?),
         other => match other.open_local(options.oci_limits.clone()).await? {
@@ -143,7 +163,7 @@ pub async fn sbom_image(spec: &SourceSpec, options: &SbomOptions) -> Result<Sbom
     let config_created =
         image.config.created.as_deref().and_then(|c| c.parse::<jiff::Timestamp>().ok()).map(|t| t.as_second());
     let created = options.created.unwrap_or_else(|| chainseal_sbom::created_timestamp(config_created));
-    Ok(visitor.finish(&view, src, created))
+    Ok((visitor.finish(&view, src, created), image.top_digest().clone()))
 }
 
 fn stem(path: &Path) -> String {

@@ -28,9 +28,9 @@ use chainseal_sign::simple_signing::{SIMPLE_SIGNING_MEDIA_TYPE, SimpleSigning};
 use crate::error::{Error, Result};
 
 /// Most layers a legacy `.sig` image may hold (cosign's limit).
-const MAX_SIG_LAYERS: usize = 1000;
+pub(crate) const MAX_SIG_LAYERS: usize = 1000;
 /// Attempts of the legacy read-modify-write when another writer replaces the tag.
-const LEGACY_WRITE_ATTEMPTS: u32 = 8;
+pub(crate) const LEGACY_WRITE_ATTEMPTS: u32 = 8;
 
 /// Where signatures go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,7 +103,7 @@ impl Target {
         }
     }
 
-    fn sink(&self) -> &dyn ContentSink {
+    pub(crate) fn sink(&self) -> &dyn ContentSink {
         match self {
             Target::Registry(r) => r,
             Target::Layout(l) => l,
@@ -177,7 +177,7 @@ pub async fn sign_image_async(input: &str, key: &SigningKey, options: &SignImage
     Ok(report)
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     // SOURCE_DATE_EPOCH makes the referrer manifest reproducible.
     let ts = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
@@ -197,12 +197,24 @@ async fn sign_bundle(
     let statement = Statement::cosign_image_signature(hex, annotations);
     let envelope = Envelope::sign(key, INTOTO_PAYLOAD_TYPE, statement.to_json())?;
     let bundle = bundle_write::to_json(&bundle_write::dsse_bundle(&envelope, key.public_key())?)?;
+    let stored = push_bundle_referrer(target, subject, &bundle, COSIGN_SIGN_PREDICATE_TYPE).await?;
+    Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: stored.to_string(), written: true })
+}
 
-    let layer = Descriptor::for_bytes(media_type::SIGSTORE_BUNDLE_V03, &bundle);
+/// Store a DSSE bundle as cosign v3 does: bundle blob, empty config, and a referrer manifest
+/// of `subject` annotated with the bundle content and `predicate_type`. Returns the referrer
+/// manifest's digest.
+pub(crate) async fn push_bundle_referrer(
+    target: &Target,
+    subject: &Descriptor,
+    bundle: &[u8],
+    predicate_type: &str,
+) -> Result<Digest> {
+    let layer = Descriptor::for_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
     let mut config = Descriptor::for_bytes(media_type::OCI_EMPTY, media_type::OCI_EMPTY_DATA);
     config.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_string());
     let sink = target.sink();
-    sink.put_blob_bytes(&layer, &bundle).await?;
+    sink.put_blob_bytes(&layer, bundle).await?;
     sink.put_blob_bytes(&config, media_type::OCI_EMPTY_DATA).await?;
     let manifest = ImageManifest {
         schema_version: 2,
@@ -214,12 +226,12 @@ async fn sign_bundle(
         annotations: Some(BTreeMap::from([
             (media_type::ANNOTATION_CREATED.to_string(), now_rfc3339()),
             (media_type::ANNOTATION_BUNDLE_CONTENT.to_string(), "dsse-envelope".to_string()),
-            (media_type::ANNOTATION_BUNDLE_PREDICATE_TYPE.to_string(), COSIGN_SIGN_PREDICATE_TYPE.to_string()),
+            (media_type::ANNOTATION_BUNDLE_PREDICATE_TYPE.to_string(), predicate_type.to_string()),
         ])),
     };
     let raw = RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?;
     sink.put_manifest(&raw, None).await?;
-    Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: raw.digest.to_string(), written: true })
+    Ok(raw.digest)
 }
 
 pub(crate) fn sha256_hex(d: &Digest) -> Result<&str> {
@@ -232,7 +244,7 @@ pub(crate) fn sha256_hex(d: &Digest) -> Result<&str> {
 }
 
 /// go-containerregistry's config for an appended image (what cosign's `.sig` images carry).
-fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
+pub(crate) fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
     let zero = "0001-01-01T00:00:00Z";
     let config = serde_json::json!({
         "architecture": "",
@@ -248,7 +260,7 @@ fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
     serde_json::to_vec(&config).unwrap_or_default()
 }
 
-async fn read_sig_image(source: &dyn ContentSource, tag: &str) -> Result<Option<ImageManifest>> {
+pub(crate) async fn read_sig_image(source: &dyn ContentSource, tag: &str) -> Result<Option<ImageManifest>> {
     match source.manifest(tag).await {
         Ok(raw) => match raw.parse()? {
             Manifest::Image(m) => Ok(Some(m)),

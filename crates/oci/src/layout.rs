@@ -145,6 +145,19 @@ impl LayoutReader {
             if t.is_empty() { "none".to_string() } else { t.join(", ") }
         };
         if selector.is_empty() {
+            if index.manifests.len() > 1 {
+                // Signatures and attestations stored in the layout (referrers, cosign tags)
+                // are not candidates: `oci-dir:PATH` keeps naming the one image.
+                let mut images = Vec::new();
+                for d in &index.manifests {
+                    if !self.is_attachment(d).await {
+                        images.push(d);
+                    }
+                }
+                if let [only] = images.as_slice() {
+                    return Ok((*only).clone());
+                }
+            }
             return match index.manifests.as_slice() {
                 [only] => Ok(only.clone()),
                 [] => Err(Error::NotFound(format!("{} holds no manifests", self.store.describe()))),
@@ -165,6 +178,24 @@ impl LayoutReader {
         index.manifests.iter().find(|d| d.annotation(REF_NAME) == Some(selector)).cloned().ok_or_else(|| {
             Error::NotFound(format!("tag {selector:?} not found in {} (tags: {})", self.store.describe(), tags()))
         })
+    }
+
+    /// Is this `index.json` entry an attachment of another manifest: a cosign tag
+    /// (`sha256-<hex>.sig|att|sbom`, fallback `sha256-<hex>`) or a manifest with a `subject`?
+    async fn is_attachment(&self, d: &Descriptor) -> bool {
+        if let Some(tag) = d.annotation(REF_NAME) {
+            let base = tag.split_once('.').map_or(tag, |(b, _)| b);
+            return base
+                .strip_prefix("sha256-")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()));
+        }
+        if d.media_type != media_type::OCI_MANIFEST {
+            return false;
+        }
+        match self.store.read(&blob_path(&d.digest), self.limits.max_manifest).await {
+            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v.get("subject").is_some()),
+            Err(_) => false,
+        }
     }
 
     pub(crate) async fn manifest(&self, selector: &str) -> Result<RawManifest> {
@@ -505,8 +536,8 @@ mod tests {
         assert_eq!(refs.manifests.len(), 1);
         assert_eq!(refs.manifests[0].digest, referrer.digest);
         assert!(layout.referrers(&m.digest, Some("other/type")).await.unwrap().manifests.is_empty());
-        let err = layout.manifest("").await.unwrap_err();
-        assert!(err.to_string().contains("v1"), "{err}");
+        // A referrer stored beside the image does not make `oci-dir:PATH` ambiguous.
+        assert_eq!(layout.manifest("").await.unwrap().digest, m.digest);
         let err = layout.manifest("nope").await.unwrap_err();
         assert!(matches!(err, Error::NotFound(_)) && err.to_string().contains("v1"), "{err}");
 
@@ -520,6 +551,16 @@ mod tests {
             .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+
+        // Nor does a cosign attachment tag; a second image does.
+        let att = RawManifest::from_bytes(manifest_bytes(&config, None).into_iter().chain(*b" ").collect(), None)
+            .unwrap();
+        let att_tag = format!("sha256-{}.att", "a".repeat(64));
+        layout.put_manifest(&att, Some(&att_tag)).await.unwrap();
+        assert_eq!(layout.manifest("").await.unwrap().digest, m2.digest);
+        layout.put_manifest(&m, Some("v2")).await.unwrap();
+        let err = layout.manifest("").await.unwrap_err();
+        assert!(err.to_string().contains("v1"), "{err}");
     }
 
     #[tokio::test]

@@ -5,16 +5,21 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+mod attest;
 mod copy;
+mod download;
 mod generate_key_pair;
 mod import_key_pair;
 mod inspect;
+mod provenance;
 mod public_key;
 pub(crate) mod registry_opts;
 mod sbom;
 mod sign;
 mod sign_blob;
+mod tree;
 mod verify;
+mod verify_attestation;
 mod verify_blob;
 mod verify_bundle;
 
@@ -48,6 +53,16 @@ pub(crate) enum Command {
     Sign(sign::SignArgs),
     /// Verify an image's key signatures (referrers, fallback index, `.sig` tag).
     Verify(verify::VerifyArgs),
+    /// Attest an image: sign an in-toto Statement (SBOM, SLSA provenance, custom) about it.
+    Attest(attest::AttestArgs),
+    /// Verify an image's attestations by predicate type, signer and policy.
+    VerifyAttestation(verify_attestation::VerifyAttestationArgs),
+    /// Print a SLSA provenance v1 predicate from the CI environment and flags.
+    Provenance(provenance::ProvenanceArgs),
+    /// List what is attached to an image: signatures, attestations, SBOMs (unverified).
+    Tree(tree::TreeArgs),
+    /// Download an image's signatures, attestations or SBOMs (unverified).
+    Download(download::DownloadArgs),
     /// Sign a blob with a key into a Sigstore bundle.
     SignBlob(sign_blob::SignBlobArgs),
     /// Verify a Sigstore bundle over a blob or digest, offline (keyless or managed key).
@@ -81,6 +96,11 @@ pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<E
         Command::Sbom(args) => sbom::run(&args, _global.quiet),
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Attest(args) => attest::run(&args),
+        Command::VerifyAttestation(args) => verify_attestation::run(&args),
+        Command::Provenance(args) => provenance::run(&args),
+        Command::Tree(args) => tree::run(&args, _global.verbose > 0),
+        Command::Download(args) => download::run(&args),
         Command::SignBlob(args) => sign_blob::run(&args),
         Command::VerifyBlob(args) => verify_blob::run(&args),
         Command::VerifyBundle(args) => verify_bundle::run_verify(&args),

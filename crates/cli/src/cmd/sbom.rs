@@ -48,6 +48,18 @@ pub(crate) struct SbomArgs {
     /// Supplier of the source (NTIA supplier of the top-level component).
     #[arg(long, value_name = "NAME")]
     pub(crate) source_supplier: Option<String>,
+    /// Also attest each SBOM written to the image (CycloneDX as `cyclonedx`, SPDX as `spdx`),
+    /// in the same run: the image is walked once. Needs --key; images only.
+    #[arg(long, requires = "key")]
+    pub(crate) attest: bool,
+    /// The signing key for --attest (cosign key file or PEM private key).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// How --attest stores attestations.
+    #[arg(long = "attest-format", value_enum, default_value = "bundle")]
+    pub(crate) attest_format: super::attest::Format,
+    #[command(flatten)]
+    pub(crate) registry: super::registry_opts::RegistryOpts,
 }
 
 /// Parse `FORMAT[=FILE]`.
@@ -72,14 +84,24 @@ pub(crate) fn run(args: &SbomArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     if outputs.iter().filter(|(_, f)| f.is_none()).count() > 1 {
         anyhow::bail!("only one -o may go to stdout; give the others =FILE");
     }
+    // Decrypt the key before the (long) walk, so a wrong password fails fast.
+    let key = match (&args.attest, &args.key) {
+        (true, Some(k)) => Some(chainseal::sign::load_signing_key(k, None)?),
+        (false, Some(_)) => anyhow::bail!("--key is only used with --attest"),
+        _ => None,
+    };
     let mut opts = SbomOptions::new();
+    opts.registry = args.registry.to_config();
     opts.platform = args.platform.clone();
     opts.source_name = args.source_name.clone();
     opts.source_version = args.source_version.clone();
     opts.source_supplier = args.source_supplier.clone();
     let start = Instant::now();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let sbom = rt.block_on(chainseal::sbom::sbom(&args.source, &opts))?;
+    let (sbom, image) = rt.block_on(chainseal::sbom::sbom_resolved(&args.source, &opts))?;
+    if key.is_some() && image.is_none() {
+        anyhow::bail!("--attest needs an image (registry reference or oci-dir:), not a directory");
+    }
     if !quiet {
         for w in &sbom.warnings {
             eprintln!("warning: {w}");
@@ -92,8 +114,12 @@ pub(crate) fn run(args: &SbomArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             start.elapsed().as_secs_f64()
         );
     }
+    let mut written = Vec::new();
     for (format, file) in outputs {
         let bytes = chainseal::sbom::write(&sbom, format);
+        if key.is_some() {
+            written.push((format, bytes.clone()));
+        }
         match file {
             Some(path) => {
                 std::fs::write(&path, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?
@@ -103,6 +129,16 @@ pub(crate) fn run(args: &SbomArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                 out.write_all(&bytes)?;
                 out.flush()?;
             }
+        }
+    }
+    if let (Some(key), Some((spec, digest))) = (&key, &image) {
+        let mut options = chainseal::attest::AttestOptions::default();
+        options.format = args.attest_format.to_facade();
+        options.registry = opts.registry.clone();
+        for (format, bytes) in written {
+            let report =
+                rt.block_on(chainseal::attest::attest_sbom_async(spec, digest, key, format, &bytes, &options))?;
+            eprintln!("Attested {} ({}) -> {}", report.digest, report.predicate_type, report.stored_at);
         }
     }
     Ok(ExitCode::SUCCESS)

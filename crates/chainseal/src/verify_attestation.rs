@@ -1,0 +1,382 @@
+//! `chainseal verify-attestation`: find an image's attestations (bundle referrers, legacy
+//! in-toto referrers, the `sha256-<hex>.att` tag), verify each signature, and keep only the
+//! Statements that name **this** image's digest and, with a type, whose `predicateType`
+//! matches (versioned spellings included). An optional [`AttestationPolicy`] then requires
+//! predicate types, signers and predicate field assertions.
+//!
+//! Signers: managed keys (DSSE checked directly; no transparency log is consulted, as for
+//! `cosign verify-attestation --key … --insecure-ignore-tlog`) and keyless identities (bundles
+//! only, through [`chainseal_sign::verify::BundleVerifier`] with a trusted root). Legacy `.att`
+//! layers signed keylessly are refused with a reason (verify them with cosign, or re-attest
+//! in the bundle format).
+//!
+//! A registry failure is an error (exit 2), never "no attestations".
+
+use chainseal_oci::SourceSpec;
+use chainseal_oci::media_type;
+use chainseal_oci::registry::RegistryConfig;
+use chainseal_sign::attest_policy::{AttestationPolicy, PolicyFailure, PolicyInput, SignerKind};
+use chainseal_sign::bundle::{BundleLimits, parse_bundle};
+use chainseal_sign::dsse::{self, Envelope, INTOTO_PAYLOAD_TYPE};
+use chainseal_sign::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
+use chainseal_sign::keys::PublicKey;
+use chainseal_sign::policy::IdentityPolicy;
+use chainseal_sign::predicate::PredicateType;
+use chainseal_sign::trust::{TrustRoot, TrustSource};
+use chainseal_sign::verify::{ArtifactInput, BundleVerifier, Signer};
+use sigstore_types::{SignatureContent, VerificationMaterialContent};
+
+use crate::error::{Error, Result};
+use crate::sign_image::{Target, resolve, sha256_hex};
+use crate::tree::{AttachedItem, ItemKind, discover};
+
+/// Largest attestation blob (bundle or envelope) read.
+pub const MAX_ATTESTATION_BLOB: u64 = 64 * 1024 * 1024;
+
+/// Options of [`verify_attestation`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct VerifyAttestationOptions {
+    /// Managed keys trusted (`--key`).
+    pub keys: Vec<PublicKey>,
+    /// Keyless identity trusted (`--certificate-identity` + `--certificate-oidc-issuer`).
+    pub identity: Option<IdentityPolicy>,
+    /// Trust root for keyless bundles (default: embedded production).
+    pub trust: Option<TrustSource>,
+    /// Keep only Statements of this type.
+    pub predicate_type: Option<PredicateType>,
+    /// Policy to enforce over the verified Statements.
+    pub policy: Option<AttestationPolicy>,
+    /// Registry settings.
+    pub registry: RegistryConfig,
+}
+
+/// A Statement that verified.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct VerifiedAttestation {
+    /// Where it was found (referrer digest, or `<tag>#<layer digest>`).
+    pub found_at: String,
+    /// Who signed (`key <hint>`, `identity <san> (<issuer>)`).
+    pub signer: String,
+    /// The Statement's predicateType.
+    pub predicate_type: String,
+    /// The verified Statement.
+    pub statement: serde_json::Value,
+    #[serde(skip)]
+    policy_signers: Vec<usize>,
+}
+
+/// An attestation found and refused or left out.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct Refused {
+    /// Where it was found.
+    pub found_at: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The outcome of [`verify_attestation`].
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[non_exhaustive]
+pub struct VerifyAttestationReport {
+    /// The manifest digest verified.
+    pub digest: String,
+    /// Statements that verified, name this image and match the type.
+    pub verified: Vec<VerifiedAttestation>,
+    /// Attestations refused (bad signature, another image, malformed).
+    pub rejected: Vec<Refused>,
+    /// Verified attestations left out because their predicate type differs.
+    pub skipped: Vec<Refused>,
+    /// Policy rules that failed (named).
+    pub policy_failures: Vec<PolicyFailure>,
+    /// What was checked, for stderr.
+    pub checks: Vec<String>,
+    /// Warnings for stderr.
+    pub warnings: Vec<String>,
+}
+
+impl VerifyAttestationReport {
+    /// At least one Statement verified and no policy rule failed.
+    pub fn passed(&self) -> bool {
+        !self.verified.is_empty() && self.policy_failures.is_empty()
+    }
+}
+
+/// One way a signature may verify.
+enum Trusted {
+    Key { key: PublicKey, label: String },
+    Keyless { verifier: Box<BundleVerifier>, label: String },
+}
+
+struct TrustSet {
+    entries: Vec<(Trusted, Option<usize>)>,
+}
+
+impl TrustSet {
+    fn build(options: &VerifyAttestationOptions) -> Result<Self> {
+        let policy_signers = options.policy.as_ref().map(|p| p.signers.as_slice()).unwrap_or_default();
+        let mut root: Option<TrustRoot> = None;
+        let load_root = |root: &mut Option<TrustRoot>| -> Result<TrustRoot> {
+            if let Some(r) = root {
+                return Ok(r.clone());
+            }
+            let r = TrustRoot::load(options.trust.as_ref().unwrap_or(&TrustSource::Production))?;
+            *root = Some(r.clone());
+            Ok(r)
+        };
+        let mut entries = Vec::new();
+        for key in &options.keys {
+            let idx = policy_signers.iter().position(|s| matches!(&s.kind, SignerKind::Key(k) if k == key));
+            entries.push((Trusted::Key { key: key.clone(), label: format!("key {}", key.hint()) }, idx));
+        }
+        if let Some(identity) = &options.identity {
+            let verifier =
+                BundleVerifier::builder().trust_root(load_root(&mut root)?).identity(identity.clone()).build()?;
+            // A command-line identity counts for the policy only through the policy's own
+            // identity entries (checked below on the certificate).
+            entries.push((
+                Trusted::Keyless { verifier: Box::new(verifier), label: "identity (command line)".into() },
+                None,
+            ));
+        }
+        let cli_given = !entries.is_empty();
+        for (i, s) in policy_signers.iter().enumerate() {
+            match &s.kind {
+                SignerKind::Key(k) => {
+                    if let Some(e) = entries.iter_mut().find(|(t, _)| matches!(t, Trusted::Key { key, .. } if key == k))
+                    {
+                        e.1 = Some(i);
+                    } else if !cli_given {
+                        entries.push((Trusted::Key { key: k.clone(), label: s.label.clone() }, Some(i)));
+                    }
+                }
+                SignerKind::Identity(id) => {
+                    // Keyless policy signers are verified with their own identity policy; with a
+                    // command-line signer too, both must accept (checked in `signed_by`).
+                    let verifier =
+                        BundleVerifier::builder().trust_root(load_root(&mut root)?).identity(id.clone()).build()?;
+                    entries.push((Trusted::Keyless { verifier: Box::new(verifier), label: s.label.clone() }, Some(i)));
+                }
+                _ => {}
+            }
+        }
+        if entries.is_empty() {
+            return Err(Error::InvalidInput(
+                "nothing to verify with: give --key, --certificate-identity and --certificate-oidc-issuer, or a \
+                 policy that lists signers"
+                    .into(),
+            ));
+        }
+        Ok(Self { entries })
+    }
+}
+
+/// Verify an image's attestations (blocking).
+pub fn verify_attestation(input: &str, options: &VerifyAttestationOptions) -> Result<VerifyAttestationReport> {
+    crate::sign::runtime()?.block_on(verify_attestation_async(input, options))
+}
+
+/// Verify an image's attestations. `Ok` with [`VerifyAttestationReport::passed`] false is a
+/// verification or policy failure (exit 1); `Err` means the lookup itself failed (exit 2).
+pub async fn verify_attestation_async(
+    input: &str,
+    options: &VerifyAttestationOptions,
+) -> Result<VerifyAttestationReport> {
+    let trust = TrustSet::build(options)?;
+    let spec = SourceSpec::parse(input)?;
+    let target = Target::open(&spec, &options.registry).await?;
+    let resolved = resolve(&spec, &target, input).await?;
+    let digest = resolved.top.digest.clone();
+    let hex = sha256_hex(&digest)?.to_owned();
+    let mut digest_bytes = [0u8; 32];
+    hex::decode_to_slice(&hex, &mut digest_bytes)
+        .map_err(|_| Error::InvalidInput(format!("{digest} is not a sha256 digest")))?;
+    let source = target.source();
+    let attached = discover(source, &digest).await?;
+    let mut report = VerifyAttestationReport { digest: digest.to_string(), ..Default::default() };
+    report.warnings.extend(resolved.warning);
+    report.warnings.extend(attached.warnings.clone());
+    report.checks.extend(attached.checks.clone());
+
+    let candidates = attached.items.iter().filter(|i| {
+        i.kind == ItemKind::Attestation
+            || (i.via == "referrer" && i.kind == ItemKind::Signature && i.predicate_type.is_none() && bundle_layer(i))
+    });
+    for item in candidates {
+        let found_at =
+            if item.via == "tag" { format!("{}#{}", item.location, item.digest) } else { item.location.clone() };
+        let bytes = source.blob_bytes(&item.layer, MAX_ATTESTATION_BLOB).await?;
+        let (payload, signers) = match check_signature(item, &bytes, &trust, digest_bytes) {
+            Ok(v) => v,
+            Err(reason) => {
+                report.rejected.push(Refused { found_at, reason });
+                continue;
+            }
+        };
+        let statement = match Statement::parse(&payload) {
+            Ok(s) => s,
+            Err(e) => {
+                report.rejected.push(Refused { found_at, reason: e.to_string() });
+                continue;
+            }
+        };
+        if statement.subjects_matching("sha256", &hex).next().is_none() {
+            let names: Vec<String> = statement
+                .subject
+                .iter()
+                .map(|s| s.digest.get("sha256").map(|d| format!("sha256:{d}")).unwrap_or_else(|| "(no sha256)".into()))
+                .collect();
+            report.rejected.push(Refused {
+                found_at,
+                reason: format!(
+                    "the signed Statement is about another image: it names {} , not {digest}",
+                    names.join(", ")
+                ),
+            });
+            continue;
+        }
+        if statement.predicate_type == COSIGN_SIGN_PREDICATE_TYPE {
+            report.checks.push(format!("{found_at}: an image signature, not an attestation; skipped"));
+            continue;
+        }
+        if let Some(want) = options.predicate_type.as_ref().filter(|w| !w.matches(&statement.predicate_type)) {
+            report.skipped.push(Refused {
+                found_at,
+                reason: format!("predicate type {} does not match {want}", statement.predicate_type),
+            });
+            continue;
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(&payload).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let labels: Vec<&str> = signers.iter().map(|&i| label(&trust.entries[i].0)).collect();
+        let policy_signers: Vec<usize> = signers.iter().filter_map(|&i| trust.entries[i].1).collect();
+        report.checks.push(format!(
+            "{found_at}: signature verified ({}); Statement names {digest}; predicateType {}",
+            labels.join(", "),
+            statement.predicate_type
+        ));
+        report.verified.push(VerifiedAttestation {
+            found_at,
+            signer: labels.join(", "),
+            predicate_type: statement.predicate_type.clone(),
+            statement: value,
+            policy_signers,
+        });
+    }
+    if let Some(policy) = &options.policy {
+        let inputs: Vec<PolicyInput<'_>> = report
+            .verified
+            .iter()
+            .map(|v| PolicyInput {
+                predicate_type: &v.predicate_type,
+                predicate: v.statement.get("predicate").unwrap_or(&serde_json::Value::Null),
+                signed_by: &v.policy_signers,
+            })
+            .collect();
+        report.policy_failures = policy.evaluate(&inputs);
+        if report.policy_failures.is_empty() {
+            report.checks.push(format!(
+                "policy: {} required type(s), {} signer(s), {} rule(s) passed",
+                policy.predicate_types.len(),
+                policy.signers.len(),
+                policy.rules.len()
+            ));
+        }
+    }
+    Ok(report)
+}
+
+fn bundle_layer(i: &AttachedItem) -> bool {
+    i.layer.media_type.starts_with("application/vnd.dev.sigstore.bundle")
+}
+
+fn label(t: &Trusted) -> &str {
+    match t {
+        Trusted::Key { label, .. } | Trusted::Keyless { label, .. } => label,
+    }
+}
+
+/// Verify the signature on one attestation blob with every trusted signer; returns the verified
+/// payload and the indexes of the signers that verified it. The error is the reason shown.
+fn check_signature(
+    item: &AttachedItem,
+    bytes: &[u8],
+    trust: &TrustSet,
+    subject: [u8; 32],
+) -> std::result::Result<(Vec<u8>, Vec<usize>), String> {
+    let mut signers = Vec::new();
+    let mut reasons = Vec::new();
+    let payload;
+    if bundle_layer(item) {
+        let bundle =
+            parse_bundle(bytes, &BundleLimits::default()).map_err(|e| format!("bundle does not parse: {e}"))?;
+        let SignatureContent::DsseEnvelope(env) = &bundle.content else {
+            return Err("bundle holds a message signature, not a DSSE attestation".into());
+        };
+        let envelope = Envelope {
+            payload_type: env.payload_type.clone(),
+            payload: env.payload.as_bytes().to_vec(),
+            signatures: vec![dsse::Signature { keyid: String::new(), sig: env.signature.sig.as_bytes().to_vec() }],
+        };
+        let keyed = matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_));
+        for (i, (t, _)) in trust.entries.iter().enumerate() {
+            match (t, keyed) {
+                (Trusted::Key { key, label }, true) => match envelope.verify(key) {
+                    Ok(_) => signers.push(i),
+                    Err(e) => reasons.push(format!("{label}: {e}")),
+                },
+                (Trusted::Keyless { verifier, label }, false) => {
+                    match verifier.verify(ArtifactInput::Sha256(subject), &bundle) {
+                        Ok(v) => {
+                            if let Signer::Certificate(m) = &v.signer {
+                                reasons.push(format!("{label}: matched {} ({})", m.san, m.issuer));
+                            }
+                            signers.push(i);
+                        }
+                        Err(e) => reasons.push(format!("{label}: {e}")),
+                    }
+                }
+                (Trusted::Key { label, .. }, false) => {
+                    reasons.push(format!("{label}: the bundle is certificate-based (keyless), not key-signed"))
+                }
+                (Trusted::Keyless { label, .. }, true) => {
+                    reasons.push(format!("{label}: the bundle is signed by a managed key, not keylessly"))
+                }
+            }
+        }
+        if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
+            return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", envelope.payload_type));
+        }
+        payload = envelope.payload;
+    } else if item.layer.media_type == media_type::DSSE_ENVELOPE {
+        let envelope = Envelope::from_json(bytes).map_err(|e| e.to_string())?;
+        if item.layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE).is_some_and(|c| !c.is_empty()) {
+            return Err("a keyless legacy attestation (certificate annotation); chainseal verifies keyless \
+                        attestations in the bundle format only"
+                .into());
+        }
+        for (i, (t, _)) in trust.entries.iter().enumerate() {
+            match t {
+                Trusted::Key { key, label } => match envelope.verify(key) {
+                    Ok(_) => signers.push(i),
+                    Err(e) => reasons.push(format!("{label}: {e}")),
+                },
+                Trusted::Keyless { label, .. } => {
+                    reasons.push(format!("{label}: the legacy layer carries no certificate"))
+                }
+            }
+        }
+        if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
+            return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", envelope.payload_type));
+        }
+        payload = envelope.payload;
+    } else {
+        return Err(format!("layer media type {} is not a bundle or DSSE envelope", item.layer.media_type));
+    }
+    if signers.is_empty() {
+        return Err(format!("no trusted signer verified it: {}", reasons.join("; ")));
+    }
+    Ok((payload, signers))
+}
