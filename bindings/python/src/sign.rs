@@ -1,0 +1,145 @@
+//! Image signatures with a managed key: `sign(image, key=...)` (cosign v3 bundle referrer, or
+//! the legacy `.sig` tag) and `verify(image, key=...)`, which returns the verified payloads
+//! and raises `VerificationError` when none verified.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use chainseal::sign::keys::PublicKey;
+use chainseal::sign_image::{SignFormat, SignImageOptions};
+use chainseal::verify::{VerifyImageOptions, VerifyImageReport};
+
+use crate::convert::{password, to_py};
+use crate::errors::{invalid_input, verification_failed};
+use crate::keys::KeyPair;
+use crate::registry::{RegistryConfig, config_or_default};
+use crate::runtime::{block_on, blocking};
+
+fn format(name: &str) -> PyResult<SignFormat> {
+    match name {
+        "bundle" => Ok(SignFormat::Bundle),
+        "legacy" => Ok(SignFormat::Legacy),
+        other => Err(invalid_input(format!("unknown signature format `{other}`; use \"bundle\" or \"legacy\""))),
+    }
+}
+
+/// Sign IMAGE (a registry reference or `oci-dir:PATH[:TAG]`) with `key`.
+#[pyfunction]
+#[pyo3(signature = (image, *, key, annotations=None, format="bundle", recursive=false, registry=None))]
+pub(crate) fn sign<'py>(
+    py: Python<'py>,
+    image: PathBuf,
+    key: &Bound<'py, KeyPair>,
+    annotations: Option<BTreeMap<String, String>>,
+    format: &str,
+    recursive: bool,
+    registry: Option<&Bound<'py, RegistryConfig>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let image = image.to_string_lossy().into_owned();
+    let mut options = SignImageOptions::default();
+    options.format = self::format(format)?;
+    options.annotations = annotations.unwrap_or_default();
+    options.recursive = recursive;
+    options.registry = config_or_default(registry);
+    let key = &key.get().key;
+    let report = block_on(py, async move { chainseal::sign_image::sign_image_async(&image, key, &options).await })?;
+    to_py(py, &report)
+}
+
+/// The outcome of a successful image verification.
+#[pyclass(module = "chainseal._chainseal", name = "ImageVerification", frozen)]
+pub(crate) struct ImageVerification {
+    report: VerifyImageReport,
+}
+
+#[pymethods]
+impl ImageVerification {
+    /// The manifest digest verified.
+    #[getter]
+    fn digest(&self) -> String {
+        self.report.digest.clone()
+    }
+
+    /// The verified payloads (in-toto Statements or simple-signing documents), parsed.
+    #[getter]
+    fn payloads<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.report.verified.iter().map(|v| to_py(py, &v.payload)).collect()
+    }
+
+    /// Each verified signature: `kind`, `found_at`, `payload`.
+    #[getter]
+    fn verified<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.report.verified)
+    }
+
+    /// Signatures found and refused: `found_at`, `reason`.
+    #[getter]
+    fn rejected<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.report.rejected)
+    }
+
+    /// What was looked at and checked.
+    #[getter]
+    fn checks(&self) -> Vec<String> {
+        self.report.checks.clone()
+    }
+
+    /// Warnings (a tag resolved to a digest, ...).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.report.warnings.clone()
+    }
+
+    /// The whole report as a dict (the CLI's JSON).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.report)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ImageVerification(digest={:?}, verified={})", self.report.digest, self.report.verified.len())
+    }
+}
+
+fn verification_key(py: Python<'_>, key: &Bound<'_, PyAny>, pw: Option<&Bound<'_, PyAny>>) -> PyResult<PublicKey> {
+    if let Ok(pair) = key.cast::<KeyPair>() {
+        return Ok(pair.get().key.public_key().clone());
+    }
+    let path: PathBuf = key.extract()?;
+    // Never prompt from a library: no password means the empty one (ignored for `.pub`).
+    let pw = pw.map(password).transpose()?.unwrap_or_else(|| chainseal::sign::password::Password::new(Vec::new()));
+    blocking(py, move || chainseal::sign::load_verification_key(&path, Some(pw)))
+}
+
+/// Verify IMAGE's signatures with `key` (a `.pub` path, a cosign `.key` path with
+/// `password`, or a `KeyPair`). Raises `VerificationError` unless at least one signature
+/// verified, names the exact digest and carries every required annotation.
+#[pyfunction]
+#[pyo3(signature = (image, *, key, annotations=None, password=None, registry=None))]
+pub(crate) fn verify(
+    py: Python<'_>,
+    image: PathBuf,
+    key: &Bound<'_, PyAny>,
+    annotations: Option<BTreeMap<String, String>>,
+    password: Option<&Bound<'_, PyAny>>,
+    registry: Option<&Bound<'_, RegistryConfig>>,
+) -> PyResult<ImageVerification> {
+    let image = image.to_string_lossy().into_owned();
+    let key = verification_key(py, key, password)?;
+    let mut options = VerifyImageOptions::default();
+    options.annotations = annotations.unwrap_or_default();
+    options.registry = config_or_default(registry);
+    let report = block_on(py, async move { chainseal::verify::verify_image_async(&image, &key, &options).await })?;
+    if report.verified.is_empty() {
+        // The CLI's rule: no verified signature is a verification failure (exit 1).
+        let reasons: Vec<String> = report.rejected.iter().map(|r| format!("{}: {}", r.found_at, r.reason)).collect();
+        let msg = if reasons.is_empty() {
+            format!("verification failed: no signatures found for {}", report.digest)
+        } else {
+            format!("verification failed: no signature of {} verified: {}", report.digest, reasons.join("; "))
+        };
+        return Err(verification_failed(py, msg, reasons));
+    }
+    Ok(ImageVerification { report })
+}

@@ -1,0 +1,79 @@
+"""sign / verify images with a managed key, in the registries and in an OCI layout; every refusal."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+import chainseal
+from conftest import EXAMPLE_DIGEST, ROOT
+
+
+@pytest.mark.parametrize("fmt", ["bundle", "legacy"])
+def test_sign_then_verify(pushed_image: str, key_pair: chainseal.KeyPair, tmp_path: Path, fmt: str) -> None:
+    report = chainseal.sign(pushed_image, key=key_pair, annotations={"env": "ci"}, format=fmt)
+    assert report["signed"][0]["digest"] == EXAMPLE_DIGEST
+    assert any("names a tag" in w for w in report["warnings"])
+
+    _, public = key_pair.save(tmp_path / "k")
+    for key in (key_pair, public, str(public)):
+        v = chainseal.verify(pushed_image, key=key, annotations={"env": "ci"})
+        assert v.digest == EXAMPLE_DIGEST and len(v.verified) == 1
+        payload = v.payloads[0]
+        if fmt == "bundle":
+            assert payload["subject"][0]["digest"]["sha256"] == EXAMPLE_DIGEST.split(":")[1]
+        else:
+            assert payload["critical"]["image"]["docker-manifest-digest"] == EXAMPLE_DIGEST
+        assert v.to_dict()["digest"] == EXAMPLE_DIGEST and v.checks
+    # the cosign private key with its password also works as a verification key
+    chainseal.verify(pushed_image, key=tmp_path / "k.key", password="test-password")
+
+
+def test_verify_with_another_key_fails(pushed_image: str, key_pair: chainseal.KeyPair) -> None:
+    chainseal.sign(pushed_image, key=key_pair)
+    with pytest.raises(chainseal.VerificationError) as err:
+        chainseal.verify(pushed_image, key=chainseal.generate_key_pair("other"))
+    assert err.value.reasons and "does not verify" in err.value.reasons[0]
+
+
+def test_verify_missing_annotation_fails(pushed_image: str, key_pair: chainseal.KeyPair) -> None:
+    chainseal.sign(pushed_image, key=key_pair, annotations={"env": "dev"})
+    with pytest.raises(chainseal.VerificationError) as err:
+        chainseal.verify(pushed_image, key=key_pair, annotations={"env": "prod"})
+    assert err.value.reasons
+
+
+def test_unsigned_image_fails(pushed_image: str, key_pair: chainseal.KeyPair) -> None:
+    with pytest.raises(chainseal.VerificationError, match="no signatures found"):
+        chainseal.verify(pushed_image, key=key_pair)
+
+
+def test_signature_is_bound_to_the_digest(plain_registry: str, key_pair: chainseal.KeyPair, pushed_image: str) -> None:
+    """A signed image's signature says nothing about another manifest in the same repository."""
+    chainseal.sign(pushed_image, key=key_pair, format="legacy")
+    repo = pushed_image.rsplit(":", 1)[0]
+    chainseal.copy(f"oci-dir:{ROOT / 'testdata/images/multiarch'}", f"{repo}:multi")
+    with pytest.raises(chainseal.VerificationError):
+        chainseal.verify(f"{repo}:multi", key=key_pair)
+    chainseal.verify(pushed_image, key=key_pair)
+
+
+def test_sign_layout_and_referrers_registry(
+    example_layout: Path, referrers_registry: str, key_pair: chainseal.KeyPair
+) -> None:
+    image = f"oci-dir:{example_layout}"
+    chainseal.sign(image, key=key_pair)
+    assert chainseal.verify(image, key=key_pair).digest == EXAMPLE_DIGEST
+    ref = f"{referrers_registry}/pytest/{uuid.uuid4().hex[:12]}:v1"
+    chainseal.copy(image, ref, with_attachments=True)
+    assert chainseal.inspect(ref)["referrers"]
+    assert chainseal.verify(ref, key=key_pair).verified[0]["kind"] == "bundle"
+
+
+def test_sign_refusals(example: Path, key_pair: chainseal.KeyPair) -> None:
+    with pytest.raises(chainseal.InvalidInputError, match="only registry references"):
+        chainseal.sign(f"oci-archive:{example}.tar", key=key_pair)
+    with pytest.raises(chainseal.InvalidInputError, match="unknown signature format"):
+        chainseal.sign(f"oci-dir:{example}", key=key_pair, format="gpg")
