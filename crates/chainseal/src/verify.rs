@@ -1,26 +1,53 @@
-//! `chainseal verify --key K IMAGE`: find every cosign signature of an image (OCI referrers,
-//! the `sha256-<hex>` fallback index, the legacy `sha256-<hex>.sig` tag) and check each one
-//! against the key, the exact manifest digest and the required annotations.
+//! `chainseal verify IMAGE`: find every cosign signature of an image (OCI referrers, the
+//! `sha256-<hex>` fallback index, the legacy `sha256-<hex>.sig` tag) and check each one with
+//! **one** verifier, [`chainseal_sign::verify::BundleVerifier`], against a managed key or a
+//! keyless identity, then that the signed payload names this exact manifest digest and carries
+//! the required annotations.
+//!
+//! - v3 bundle referrers are verified as the bundles they are: signature, and every
+//!   transparency-log entry, timestamp and certificate they carry.
+//! - legacy `.sig` layers are first turned into the bundle their annotations amount to
+//!   ([`chainseal_sign::bundle::legacy`]: leaf + intermediates, SET from the Rekor bundle
+//!   annotation, RFC 3161 timestamp, message signature over the payload), then verified the same
+//!   way, then the simple-signing payload must name this digest.
 //!
 //! A registry error is an error (exit 2), never "no signatures": the referrers listing and the
-//! `.sig` lookup only count as empty on a definite "not found".
+//! `.sig` lookup only count as empty on a definite "not found". Every refusal names the failed
+//! step in one line.
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
 use chainseal_oci::manifest::{Descriptor, Manifest};
 use chainseal_oci::registry::RegistryConfig;
 use chainseal_oci::{Digest, SourceSpec, media_type};
-use chainseal_sign::dsse::{self, Envelope, INTOTO_PAYLOAD_TYPE};
+use chainseal_sign::bundle::legacy::{LegacyAnnotations, bundle_from_legacy};
+use chainseal_sign::bundle::{BundleLimits, SignatureContent, parse_bundle};
+use chainseal_sign::dsse::INTOTO_PAYLOAD_TYPE;
 use chainseal_sign::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
 use chainseal_sign::keys::PublicKey;
+use chainseal_sign::policy::{KeyPolicy, Policy};
 use chainseal_sign::simple_signing::{self, SIMPLE_SIGNING_MEDIA_TYPE, SimpleSigning};
+use chainseal_sign::trust::{TrustRoot, TrustSource};
+use chainseal_sign::verify::{ArtifactInput, BundleVerifier, Signer, Verified};
 
 use crate::error::{Error, Result};
 use crate::sign_image::{Target, resolve, sha256_hex};
+use crate::verify_blob::{IdentitySpec, checks_performed};
 
 /// Largest signature blob (bundle or payload) read.
 const MAX_SIGNATURE_BLOB: u64 = 16 * 1024 * 1024;
+
+/// Who must have signed the image.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ImageSigner {
+    /// A managed key (`--key`). Log entries that signatures carry are verified; signatures
+    /// without any are accepted on the key and the report says so.
+    Key(PublicKey),
+    /// A keyless identity (`--certificate-identity[-regexp]`, `--certificate-oidc-issuer[-regexp]`,
+    /// optional Fulcio extension claims): certificate chain, SCT, verified time and log entry.
+    Identity(IdentitySpec),
+}
 
 /// Options of [`verify_image`].
 #[derive(Debug, Clone, Default)]
@@ -30,6 +57,9 @@ pub struct VerifyImageOptions {
     pub annotations: BTreeMap<String, String>,
     /// Registry settings.
     pub registry: RegistryConfig,
+    /// Trusted root for log entries, timestamps and certificates; `None` is the embedded
+    /// production root (never the network).
+    pub trust: Option<TrustSource>,
 }
 
 /// A signature that verified.
@@ -42,6 +72,10 @@ pub struct VerifiedSignature {
     pub found_at: String,
     /// The verified payload (in-toto Statement or simple-signing JSON), parsed.
     pub payload: serde_json::Value,
+    /// `key`, or the certificate identity (SAN) that matched.
+    pub signer: String,
+    /// Transparency-log entries verified for this signature (0: key-signed, not logged).
+    pub tlog_entries: usize,
 }
 
 /// A signature that was found and refused.
@@ -50,7 +84,7 @@ pub struct VerifiedSignature {
 pub struct RejectedSignature {
     /// Where it was found.
     pub found_at: String,
-    /// Why it was refused.
+    /// Why it was refused (one line, naming the failed step).
     pub reason: String,
 }
 
@@ -72,7 +106,7 @@ pub struct VerifyImageReport {
 
 /// Verify an image's signatures with `key` (blocking).
 pub fn verify_image(input: &str, key: &PublicKey, options: &VerifyImageOptions) -> Result<VerifyImageReport> {
-    crate::sign::runtime()?.block_on(verify_image_async(input, key, options))
+    verify_image_as(input, &ImageSigner::Key(key.clone()), options)
 }
 
 /// Verify an image's signatures with `key`. `Ok` with an empty `verified` list means no
@@ -82,13 +116,44 @@ pub async fn verify_image_async(
     key: &PublicKey,
     options: &VerifyImageOptions,
 ) -> Result<VerifyImageReport> {
+    verify_image_as_async(input, &ImageSigner::Key(key.clone()), options).await
+}
+
+/// Verify an image's signatures against `signer` (a key or a keyless identity), blocking.
+pub fn verify_image_as(input: &str, signer: &ImageSigner, options: &VerifyImageOptions) -> Result<VerifyImageReport> {
+    crate::sign::runtime()?.block_on(verify_image_as_async(input, signer, options))
+}
+
+/// Build the one verifier used for every signature of an image.
+pub fn image_verifier(signer: &ImageSigner, trust: Option<&TrustSource>) -> Result<BundleVerifier> {
+    let policy = match signer {
+        ImageSigner::Key(key) => Policy::Key(KeyPolicy::from_der(key.spki_der())?),
+        ImageSigner::Identity(spec) => Policy::Identity(spec.to_policy()?),
+    };
+    let root = TrustRoot::load(trust.unwrap_or(&TrustSource::Production))?;
+    Ok(BundleVerifier::builder().trust_root(root).policy(policy).build()?)
+}
+
+/// Verify an image's signatures against `signer`. `Ok` with an empty `verified` list means no
+/// signature verified (exit 1); `Err` means the lookup itself (or the trust setup) failed
+/// (exit 2).
+pub async fn verify_image_as_async(
+    input: &str,
+    signer: &ImageSigner,
+    options: &VerifyImageOptions,
+) -> Result<VerifyImageReport> {
+    let verifier = image_verifier(signer, options.trust.as_ref())?;
     let spec = SourceSpec::parse(input)?;
     let target = Target::open(&spec, &options.registry).await?;
     let resolved = resolve(&spec, &target, input).await?;
     let digest = resolved.top.digest.clone();
     let hex = sha256_hex(&digest)?.to_owned();
+    let mut raw_digest = [0u8; 32];
+    hex::decode_to_slice(&hex, &mut raw_digest)
+        .map_err(|_| Error::InvalidInput(format!("{digest} is not a SHA-256 digest")))?;
     let mut report = VerifyImageReport { digest: digest.to_string(), ..Default::default() };
     report.warnings.extend(resolved.warning);
+    report.checks.push(format!("trusted root: {}", verifier.trust_root().origin()));
     let source = target.source();
 
     // 1. OCI referrers (native API or fallback index; the registry layer decides).
@@ -114,15 +179,16 @@ pub async fn verify_image_async(
         }
         let found_at = entry.digest.to_string();
         let bytes = source.blob_bytes(layer, MAX_SIGNATURE_BLOB).await?;
-        match check_bundle(&bytes, key, &hex, &options.annotations) {
-            Ok(payload) => {
-                report.checks.push(format!(
-                    "referrer {found_at}: DSSE signature verified with the key; Statement names \
-                     sha256:{hex}; predicateType {COSIGN_SIGN_PREDICATE_TYPE}; {} required \
-                     annotation(s) present; no transparency log checked (key-based)",
+        match check_bundle(&verifier, &bytes, raw_digest, &hex, &options.annotations) {
+            Ok((verified, payload)) => {
+                let mut lines = checks_performed(&verified);
+                lines.push(format!(
+                    "Statement names sha256:{hex}; predicateType {COSIGN_SIGN_PREDICATE_TYPE}; {} required \
+                     annotation(s) present",
                     options.annotations.len()
                 ));
-                report.verified.push(VerifiedSignature { kind: "bundle", found_at, payload });
+                report.checks.push(format!("referrer {found_at}: {}", lines.join("; ")));
+                report.verified.push(signature("bundle", found_at, payload, &verified));
             }
             Err(reason) => report.rejected.push(RejectedSignature { found_at, reason }),
         }
@@ -146,14 +212,15 @@ pub async fn verify_image_async(
                     continue;
                 }
                 let payload = source.blob_bytes(layer, MAX_SIGNATURE_BLOB).await?;
-                match check_simple_signing(layer, &payload, key, &digest, &options.annotations) {
-                    Ok(value) => {
-                        report.checks.push(format!(
-                            "{found_at}: signature verified with the key; payload names {digest}; \
-                             {} required annotation(s) present",
+                match check_simple_signing(&verifier, layer, &payload, &digest, &options.annotations) {
+                    Ok((verified, value)) => {
+                        let mut lines = checks_performed(&verified);
+                        lines.push(format!(
+                            "payload names {digest}; {} required annotation(s) present",
                             options.annotations.len()
                         ));
-                        report.verified.push(VerifiedSignature { kind: "simple-signing", found_at, payload: value });
+                        report.checks.push(format!("{found_at}: {}", lines.join("; ")));
+                        report.verified.push(signature("simple-signing", found_at, value, &verified));
                     }
                     Err(reason) => report.rejected.push(RejectedSignature { found_at, reason }),
                 }
@@ -165,30 +232,37 @@ pub async fn verify_image_async(
     Ok(report)
 }
 
-/// Check one bundle referrer; the error is the reason shown to the user.
+fn signature(kind: &'static str, found_at: String, payload: serde_json::Value, v: &Verified) -> VerifiedSignature {
+    let signer = match &v.signer {
+        Signer::Certificate(id) => id.san.clone(),
+        _ => "key".to_owned(),
+    };
+    VerifiedSignature { kind, found_at, payload, signer, tlog_entries: v.tlog_entries }
+}
+
+/// Check one bundle referrer; the error is the one-line reason shown to the user.
 fn check_bundle(
+    verifier: &BundleVerifier,
     bytes: &[u8],
-    key: &PublicKey,
+    raw_digest: [u8; 32],
     hex: &str,
     required: &BTreeMap<String, String>,
-) -> std::result::Result<serde_json::Value, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "bundle is not UTF-8".to_string())?;
-    let bundle = sigstore_bundle_parse(text)?;
-    let sigstore_types::SignatureContent::DsseEnvelope(env) = &bundle.content else {
-        return Err("bundle holds a message signature, not the DSSE envelope cosign writes for images".into());
+) -> std::result::Result<(Verified, serde_json::Value), String> {
+    let bundle = parse_bundle(bytes, &BundleLimits::default()).map_err(|e| e.to_string())?;
+    // Signature, certificate, SCT, times, log entries, and (DSSE) the in-toto subject binding.
+    let verified = verifier.verify(ArtifactInput::Sha256(raw_digest), &bundle).map_err(|e| e.to_string())?;
+    let SignatureContent::DsseEnvelope(env) = &bundle.content else {
+        // A message signature over the manifest digest: verified, but it carries no payload and
+        // so no annotations.
+        if !required.is_empty() {
+            return Err("a message-signature bundle carries no annotations; the required ones are missing".into());
+        }
+        return Ok((verified, serde_json::json!({"messageSignature": format!("sha256:{hex}")})));
     };
-    if !matches!(bundle.verification_material.content, sigstore_types::VerificationMaterialContent::PublicKey(_)) {
-        return Err("bundle is certificate-based (keyless); verify it with identity flags, not --key".into());
+    if env.payload_type != INTOTO_PAYLOAD_TYPE {
+        return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", env.payload_type));
     }
-    let envelope = Envelope {
-        payload_type: env.payload_type.clone(),
-        payload: env.payload.as_bytes().to_vec(),
-        signatures: vec![dsse::Signature { keyid: String::new(), sig: env.signature.sig.as_bytes().to_vec() }],
-    };
-    let payload = envelope.verify(key).map_err(|e| e.to_string())?;
-    if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
-        return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", envelope.payload_type));
-    }
+    let payload = env.payload.as_bytes();
     let statement = Statement::parse(payload).map_err(|e| e.to_string())?;
     if statement.predicate_type != COSIGN_SIGN_PREDICATE_TYPE {
         return Err(format!("predicateType is {} (an attestation, not a signature)", statement.predicate_type));
@@ -204,30 +278,32 @@ fn check_bundle(
             .map(|e| e.to_string())
             .unwrap_or_else(|| "required annotations missing".into()));
     }
-    serde_json::from_slice(payload).map_err(|e| e.to_string())
+    let value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    Ok((verified, value))
 }
 
-fn sigstore_bundle_parse(text: &str) -> std::result::Result<sigstore_types::Bundle, String> {
-    sigstore_types::Bundle::from_json(text).map_err(|e| format!("bundle does not parse: {e}"))
-}
-
-/// Check one legacy `.sig` layer.
+/// Check one legacy `.sig` layer: its annotations as a bundle through the verifier, then the
+/// simple-signing payload against this digest and the required annotations.
 fn check_simple_signing(
+    verifier: &BundleVerifier,
     layer: &Descriptor,
     payload: &[u8],
-    key: &PublicKey,
     digest: &Digest,
     required: &BTreeMap<String, String>,
-) -> std::result::Result<serde_json::Value, String> {
-    let sig_b64 = layer
+) -> std::result::Result<(Verified, serde_json::Value), String> {
+    let sig = layer
         .annotation(media_type::ANNOTATION_COSIGN_SIGNATURE)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| "layer has no dev.cosignproject.cosign/signature annotation".to_string())?;
-    let sig = base64::engine::general_purpose::STANDARD
-        .decode(sig_b64)
-        .map_err(|_| "signature annotation is not base64".to_string())?;
-    key.verify(payload, &sig).map_err(|_| "signature does not verify with the key".to_string())?;
+    let mut ann = LegacyAnnotations::new(sig);
+    ann.certificate = layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE);
+    ann.chain = layer.annotation(media_type::ANNOTATION_COSIGN_CHAIN);
+    ann.rekor_bundle = layer.annotation(media_type::ANNOTATION_COSIGN_BUNDLE);
+    ann.rfc3161_timestamp = layer.annotation(media_type::ANNOTATION_COSIGN_RFC3161);
+    let bundle = bundle_from_legacy(payload, &ann).map_err(|e| e.to_string())?;
+    let verified = verifier.verify(ArtifactInput::Bytes(payload), &bundle).map_err(|e| e.to_string())?;
     let parsed = SimpleSigning::parse(payload).map_err(|e| e.to_string())?;
     parsed.check(&digest.to_string(), required).map_err(|e| e.to_string())?;
-    serde_json::from_slice(payload).map_err(|e| e.to_string())
+    let value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    Ok((verified, value))
 }

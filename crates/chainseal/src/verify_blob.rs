@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chainseal_sign::bundle::{BundleLimits, read_bundle};
 use chainseal_sign::policy::{FulcioClaim, IdentityPolicy, KeyPolicy, Matcher, Policy};
 use chainseal_sign::trust::{TrustRoot, TrustSource};
-use chainseal_sign::verify::{ArtifactInput, BundleVerifier, Verified};
+use chainseal_sign::verify::{ArtifactInput, BundleVerifier, Signer, Verified};
 
 use crate::{Error, Result};
 
@@ -29,9 +29,7 @@ impl BlobInput {
     /// The conformance rule: `sha256:<64 hex>` is a digest **unless** a file of that name
     /// exists; anything else is a path.
     pub fn from_arg(arg: &str) -> Self {
-        if let (false, Some(ArtifactInput::Sha256(d))) =
-            (Path::new(arg).exists(), ArtifactInput::parse_sha256(arg))
-        {
+        if let (false, Some(ArtifactInput::Sha256(d))) = (Path::new(arg).exists(), ArtifactInput::parse_sha256(arg)) {
             return Self::Sha256(d);
         }
         Self::File(PathBuf::from(arg))
@@ -132,6 +130,43 @@ pub fn verify_blob(req: &VerifyBlobRequest) -> Result<Verified> {
         BlobInput::Sha256(d) => ArtifactInput::Sha256(*d),
     };
     Ok(verifier.verify(artifact, &bundle)?)
+}
+
+/// The checks a successful verification performed, one line each, for stderr. A managed-key
+/// bundle without a transparency-log entry is accepted, and this says so.
+pub fn checks_performed(v: &Verified) -> Vec<String> {
+    let mut out = Vec::new();
+    match &v.signer {
+        Signer::Certificate(id) => {
+            out.push(format!(
+                "certificate chain to a trusted CA at every verified time; identity {} issued by {}",
+                id.san, id.issuer
+            ));
+            if v.sct_verified {
+                out.push("certificate transparency: SCT verified".into());
+            }
+        }
+        Signer::Key => out.push("signature verified with the configured key".into()),
+        _ => {}
+    }
+    if v.tlog_entries > 0 {
+        out.push(format!(
+            "transparency log: {} entr{} verified (inclusion proof / checkpoint / SET, consistent with the signature)",
+            v.tlog_entries,
+            if v.tlog_entries == 1 { "y" } else { "ies" }
+        ));
+    } else if matches!(v.signer, Signer::Key) {
+        out.push(
+            "transparency log: none in the bundle; accepted because a managed key signed it (no public record of \
+             this signature)"
+                .into(),
+        );
+    }
+    if !v.verified_times.is_empty() {
+        let times: Vec<String> = v.verified_times.iter().map(|t| t.to_string()).collect();
+        out.push(format!("verified signing time(s): {}", times.join(", ")));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub mod policy;
 pub mod predicate;
 pub mod signer;
 pub mod simple_signing;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod trust;
 pub mod verify;
 

@@ -333,6 +333,21 @@ fn ip_to_string(bytes: &[u8]) -> Option<String> {
 }
 
 /// The key a managed-key bundle must have been signed with.
+///
+/// Transparency log with a managed key (chainseal's policy):
+/// - every log entry the bundle carries is **always fully verified** (inclusion proof and
+///   signed checkpoint, SET, the entry's agreement with the signature, key and artifact); a
+///   present but bad or untrusted entry refuses the bundle — there is no flag to skip it;
+/// - every RFC 3161 timestamp the bundle carries must verify;
+/// - a bundle with **no** log entry (what `cosign sign-blob --key --tlog-upload=false` and
+///   chainseal's offline `sign-blob`/`sign` write) is **accepted by default** on the key's
+///   signature alone: with a managed key the key is the trust decision, and the log only adds a
+///   public record. [`crate::verify::Verified::tlog_entries`] is then 0 and the CLI says so on
+///   stderr. (cosign asks for `--insecure-ignore-tlog` here; chainseal accepts that flag as a
+///   no-op for drop-in use.)
+///
+/// Keyless bundles ([`IdentityPolicy`]) always need a verified signing time (log or timestamp
+/// authority) and their log entries verified; nothing above relaxes that.
 #[derive(Debug, Clone)]
 pub struct KeyPolicy {
     key: DerPublicKey,

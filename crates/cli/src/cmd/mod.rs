@@ -9,6 +9,7 @@ mod attest;
 mod copy;
 mod download;
 mod generate_key_pair;
+mod identity_opts;
 mod import_key_pair;
 mod inspect;
 mod provenance;
@@ -51,7 +52,7 @@ pub(crate) enum Command {
     Sbom(sbom::SbomArgs),
     /// Sign an image with a key (cosign v3 bundle referrer, or legacy `.sig` tag).
     Sign(sign::SignArgs),
-    /// Verify an image's key signatures (referrers, fallback index, `.sig` tag).
+    /// Verify an image's signatures, key or keyless (referrers, fallback index, `.sig` tag).
     Verify(verify::VerifyArgs),
     /// Attest an image: sign an in-toto Statement (SBOM, SLSA provenance, custom) about it.
     Attest(attest::AttestArgs),

@@ -15,7 +15,9 @@ pub(crate) struct VerifyBlobArgs {
     /// The Sigstore bundle (`.sigstore.json`).
     #[arg(long, value_name = "FILE")]
     pub(crate) bundle: PathBuf,
-    /// Managed key: PEM public key the bundle must be signed with.
+    /// Managed key: PEM public key the bundle must be signed with. Transparency-log entries in
+    /// the bundle are always verified; a bundle with none (cosign --tlog-upload=false, chainseal's
+    /// offline sign-blob) is accepted on the key's signature and stderr says so.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp"])]
     pub(crate) key: Option<PathBuf>,
     /// Keyless: the certificate's SAN must equal this.
@@ -72,6 +74,11 @@ pub(crate) struct VerifyBlobArgs {
     /// Never use the network. Verification is always offline; accepted for cosign compatibility.
     #[arg(long)]
     pub(crate) offline: bool,
+    /// cosign compatibility, no effect with --key: a managed-key bundle without a
+    /// transparency-log entry is accepted anyway (and stderr says so), while log entries that are
+    /// present are always verified. Refused for keyless verification, which always needs them.
+    #[arg(long, hide = true)]
+    pub(crate) insecure_ignore_tlog: bool,
     /// The blob: a file, or `sha256:<hex>` when no such file exists.
     #[arg(value_name = "FILE|sha256:HEX")]
     pub(crate) artifact: String,
@@ -128,7 +135,10 @@ pub(crate) fn trust_source(trusted_root: Option<&PathBuf>, staging: bool) -> Tru
 /// failed step and exit 1 (verification) / 2 (usage, unreadable input).
 pub(crate) fn run_request(req: &VerifyBlobRequest) -> ExitCode {
     match verify_blob(req) {
-        Ok(_) => {
+        Ok(v) => {
+            for c in chainseal::verify_blob::checks_performed(&v) {
+                eprintln!("check: {c}");
+            }
             eprintln!("Verified OK");
             ExitCode::SUCCESS
         }
@@ -141,6 +151,13 @@ pub(crate) fn run_request(req: &VerifyBlobRequest) -> ExitCode {
 
 /// Run `verify-blob`.
 pub(crate) fn run(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
+    if args.insecure_ignore_tlog && args.key.is_none() {
+        eprintln!(
+            "error: --insecure-ignore-tlog is refused for keyless verification: a certificate needs a verified \
+             signing time from the transparency log or a timestamp authority"
+        );
+        return Ok(ExitCode::from(2));
+    }
     Ok(run_request(&args.request()))
 }
 

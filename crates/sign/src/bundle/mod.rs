@@ -5,6 +5,7 @@
 //! in the crate. This module adds what parsing untrusted input needs on top: size and nesting
 //! limits checked before deserialising, and the shape rules of [`shape`].
 
+pub mod legacy;
 pub mod shape;
 
 pub use sigstore_types::Bundle;

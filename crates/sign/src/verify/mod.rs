@@ -17,6 +17,7 @@
 //! documented where it is made.
 
 mod extra;
+mod keyonly;
 mod step;
 
 use std::path::Path;
@@ -81,6 +82,10 @@ pub struct Verified {
     pub verified_times: Vec<jiff::Timestamp>,
     /// Whether transparency-log inclusion (proof + checkpoint, or SET) was verified.
     pub tlog_verified: bool,
+    /// How many transparency-log entries were verified. Zero only for a managed-key bundle
+    /// that carries none (see [`KeyPolicy`]); keyless bundles always need at least one verified
+    /// time, from the log or a timestamp authority.
+    pub tlog_entries: usize,
     /// Whether the certificate's SCT was verified (keyless only).
     pub sct_verified: bool,
 }
@@ -234,18 +239,44 @@ impl BundleVerifier {
             signer: Signer::Certificate(matched),
             verified_times: result.verified_timestamps().to_vec(),
             tlog_verified: result.tlog_verified(),
+            tlog_entries: if result.tlog_verified() { bundle.verification_material.tlog_entries.len() } else { 0 },
             sct_verified: result.sct_verified(),
         })
     }
 
+    /// Managed key. Log entries that are present are always fully verified (inclusion proof,
+    /// checkpoint, SET, consistency with the bundle); timestamps that are present must verify.
+    /// A bundle with no log entry is accepted on the key's signature alone and says so through
+    /// [`Verified::tlog_entries`] = 0 (the policy documented on [`KeyPolicy`]).
     fn verify_key(&self, artifact: ArtifactInput<'_>, bundle: &Bundle, key: &KeyPolicy) -> Result<Verified> {
         extra::check_before_crypto(bundle, self.trust.trusted_root())?;
-        let policy = PublicKeyVerificationPolicy::new(key.public_key().clone());
+        let material = &bundle.verification_material;
+        let entries = material.tlog_entries.len();
+        if entries == 0 && material.timestamp_verification_data.rfc3161_timestamps.is_empty() {
+            keyonly::verify(artifact, bundle, key)?;
+            return Ok(Verified {
+                signer: Signer::Key,
+                verified_times: Vec::new(),
+                tlog_verified: false,
+                tlog_entries: 0,
+                sct_verified: false,
+            });
+        }
+        let mut policy = PublicKeyVerificationPolicy::new(key.public_key().clone());
+        if entries == 0 {
+            // Nothing to skip: there is no entry. This only lifts sigstore-verify's structural
+            // demand for an inclusion proof so the timestamps are checked on their own.
+            policy = policy.skip_tlog_unsafe();
+        }
         let result = run(&self.inner, artifact, bundle, &policy)?;
+        if entries > 0 && !result.tlog_verified() {
+            return Err(fail(VerifyStep::LogEntry, "transparency-log entries were not verified"));
+        }
         Ok(Verified {
             signer: Signer::Key,
             verified_times: result.verified_timestamps().to_vec(),
-            tlog_verified: result.tlog_verified(),
+            tlog_verified: entries > 0,
+            tlog_entries: entries,
             sct_verified: false,
         })
     }

@@ -411,19 +411,15 @@ fn identity_policy_on_a_fulcio_like_certificate() {
     refuse(IdentityPolicy::new(Matcher::exact(&one_off), Matcher::exact(ISSUER)));
     refuse(IdentityPolicy::new(Matcher::exact(SAN), Matcher::exact("https://token.actions.githubusercontent.co")));
     // A regex that matches only if unanchored.
-    refuse(IdentityPolicy::new(
-        Matcher::regex("https://github.com/acme/").expect("re"),
-        Matcher::exact(ISSUER),
-    ));
+    refuse(IdentityPolicy::new(Matcher::regex("https://github.com/acme/").expect("re"), Matcher::exact(ISSUER)));
     refuse(IdentityPolicy::new(Matcher::exact(SAN), Matcher::regex("token").expect("re")));
     // The anchored form the user means.
-    let re = IdentityPolicy::new(
-        Matcher::regex(r"https://github\.com/acme/app/.*").expect("re"),
-        Matcher::exact(ISSUER),
-    );
+    let re =
+        IdentityPolicy::new(Matcher::regex(r"https://github\.com/acme/app/.*").expect("re"), Matcher::exact(ISSUER));
     assert!(re.check(&der).is_ok());
     // Fulcio extensions.
-    let claim = ok.clone().require_claim(FulcioClaim::SourceRepositoryUri, Matcher::exact("https://github.com/acme/app"));
+    let claim =
+        ok.clone().require_claim(FulcioClaim::SourceRepositoryUri, Matcher::exact("https://github.com/acme/app"));
     assert!(claim.check(&der).is_ok());
     refuse(ok.clone().require_claim(FulcioClaim::SourceRepositoryUri, Matcher::exact("https://github.com/acme/ap")));
     refuse(ok.require_claim(FulcioClaim::GithubWorkflowRef, Matcher::exact("refs/heads/main")));
@@ -439,11 +435,73 @@ fn issuer_from_deprecated_extension_when_v2_is_absent() {
         &[1, 3, 6, 1, 4, 1, 57264, 1, 1],
         b"https://accounts.google.com".to_vec(),
     )];
-    let der = params
-        .signed_by(&key, &rcgen::Issuer::new(ca.params.clone(), &ca.key))
-        .expect("leaf")
-        .der()
-        .to_vec();
+    let der = params.signed_by(&key, &rcgen::Issuer::new(ca.params.clone(), &ca.key)).expect("leaf").der().to_vec();
     let p = IdentityPolicy::new(Matcher::exact("dev@example.com"), Matcher::exact("https://accounts.google.com"));
     assert!(p.check(&der).is_ok());
+}
+
+// ---- managed key, no transparency-log entry (the KeyPolicy rule) ----
+
+fn without_tlog(b: &Value) -> Value {
+    let mut b = b.clone();
+    b["verificationMaterial"]["tlogEntries"] = json!([]);
+    b
+}
+
+#[test]
+fn key_bundle_without_tlog_is_accepted_and_says_so() {
+    let w = world();
+    let v = key_verifier(&w, &w.signer);
+    let b = without_tlog(&w.bundle);
+    let ok = verify(&w, &v, &b, ARTIFACT).expect("key bundle without tlog verifies on the key");
+    assert_eq!((ok.tlog_entries, ok.tlog_verified), (0, false));
+    let d = ArtifactInput::Sha256(sha256(ARTIFACT));
+    v.verify_json(d, b.to_string().as_bytes()).expect("digest input");
+    // With the log entry it is counted.
+    assert_eq!(verify(&w, &v, &w.bundle, ARTIFACT).expect("with tlog").tlog_entries, 1);
+}
+
+#[test]
+fn key_bundle_without_tlog_still_checks_signature_key_and_artifact() {
+    let w = world();
+    let b = without_tlog(&w.bundle);
+    let v = key_verifier(&w, &w.signer);
+    assert_eq!(refused_at(verify(&w, &v, &b, b"another artifact")), VerifyStep::Artifact);
+    let d = ArtifactInput::Sha256(sha256(b"another artifact"));
+    assert_eq!(refused_at(v.verify_json(d, b.to_string().as_bytes())), VerifyStep::Artifact);
+    let other = KeyPair::generate_ecdsa_p256().expect("key");
+    assert_eq!(refused_at(verify(&w, &key_verifier(&w, &other), &b, ARTIFACT)), VerifyStep::Signature);
+    // Tampered signature, and a messageDigest that lies about the artifact.
+    let mut t = b.clone();
+    let mut sig = B64.decode(t["messageSignature"]["signature"].as_str().unwrap_or_default()).expect("b64");
+    let last = sig.len() - 3;
+    sig[last] ^= 1;
+    t["messageSignature"]["signature"] = B64.encode(&sig).into();
+    assert_eq!(refused_at(verify(&w, &v, &t, ARTIFACT)), VerifyStep::Signature);
+    let mut t = b.clone();
+    t["messageSignature"].as_object_mut().map(|m| m.remove("messageDigest")).expect("object");
+    assert_eq!(refused_at(verify(&w, &v, &t, b"another artifact")), VerifyStep::Signature);
+}
+
+#[test]
+fn key_bundle_with_a_bad_tlog_entry_is_refused_not_ignored() {
+    // Present entries are always verified: a SET by a log the root does not trust refuses it.
+    let mut w = world();
+    let other = KeyPair::generate_ecdsa_p256().expect("key");
+    let spki = other.public_key_der().expect("spki");
+    w.trusted_root["tlogs"][0]["publicKey"]["rawBytes"] = B64.encode(spki.as_bytes()).into();
+    w.trusted_root["tlogs"][0]["logId"]["keyId"] = B64.encode(sha256(spki.as_bytes())).into();
+    let v = key_verifier(&w, &w.signer);
+    assert!(verify(&w, &v, &w.bundle, ARTIFACT).is_err());
+}
+
+#[test]
+fn keyless_bundle_without_tlog_is_refused() {
+    let ca = ca();
+    let mut w = keyless_world(&ca, None);
+    trust_ca(&mut w, &ca);
+    let v = identity_verifier(&w);
+    let b = without_tlog(&w.bundle);
+    let step = refused_at(verify(&w, &v, &b, ARTIFACT));
+    assert!(matches!(step, VerifyStep::InclusionProof | VerifyStep::Timestamp), "{step}");
 }
