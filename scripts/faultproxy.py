@@ -7,11 +7,20 @@ FAULTS is a comma-separated list applied, in order, to the first requests whose 
 /manifests/ or /blobs/ (one fault per request): `429` (TOOMANYREQUESTS, Retry-After: 1),
 `429d` (Retry-After as an HTTP date 1 s ahead), `503` (UNAVAILABLE, no Retry-After), `502`,
 `drop` (close the connection without answering), `ok` (forward). Afterwards every request is
-forwarded unchanged. Listens on 127.0.0.1:PORT (0 = any free port) and prints
+forwarded unchanged.
+
+More faults (for crates/cli/tests/registry_faults.rs): `500`, `401` (UNAUTHORIZED, no challenge),
+`404`; `dropmid` (forward, send the headers and half the body, then close); `slow` (forward after
+sleeping SLOW_SECONDS, default 3 s); `trickle` (forward the body in 64-byte pieces 50 ms apart);
+`shortlen` / `longlen` (forward with a Content-Length 1 byte short / 64 bytes long, then close).
+Each fault may carry `@PATTERN` (a substring of "METHOD PATH", e.g. `500@/referrers/`,
+`dropmid@GET /v2/x/blobs/`): it then applies to the first request matching the pattern, on any
+path. A trailing `*` (`500@/referrers/*`) makes it permanent. Listens on 127.0.0.1:PORT (0 = any free port) and prints
 `LISTENING <port>` on stdout; GET /__faults__ returns the faults not yet used and a log of
 what was served (JSON).
 """
 import email.utils
+import os
 import http.client
 import json
 import sys
@@ -21,17 +30,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 UPSTREAM = sys.argv[1]
 FAULTS = [f for f in sys.argv[2].split(",") if f]
+SLOW_SECONDS = float(os.environ.get("SLOW_SECONDS", "3"))
 PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 LOCK = threading.Lock()
 SERVED = []
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
-def next_fault(path):
-    if "/manifests/" not in path and "/blobs/" not in path:
-        return None
+def next_fault(method, path):
+    key = "%s %s" % (method, path)
+    default = "/manifests/" in path or "/blobs/" in path
     with LOCK:
-        return FAULTS.pop(0) if FAULTS else None
+        for i, spec in enumerate(FAULTS):
+            kind, _, pattern = spec.partition("@")
+            permanent = pattern.endswith("*")
+            pattern = pattern.rstrip("*")
+            if (pattern and pattern in key) or (not pattern and default):
+                if not permanent:
+                    FAULTS.pop(i)
+                return kind
+        return None
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -66,15 +84,21 @@ class Proxy(BaseHTTPRequestHandler):
 
     def handle_any(self):
         body = self.read_body()
-        fault = next_fault(self.path)
+        fault = None if self.path == "/__faults__" else next_fault(self.command, self.path)
         with LOCK:
             SERVED.append({"method": self.command, "path": self.path.split("?")[0], "fault": fault})
         if fault == "429":
             return self.fail(429, "TOOMANYREQUESTS", "1")
         if fault == "429d":
             return self.fail(429, "TOOMANYREQUESTS", email.utils.formatdate(time.time() + 2, usegmt=True))
-        if fault in ("503", "502"):
+        if fault in ("503", "502", "500"):
             return self.fail(int(fault), "UNAVAILABLE", None)
+        if fault == "401":
+            return self.fail(401, "UNAUTHORIZED", None)
+        if fault == "404":
+            return self.fail(404, "NAME_UNKNOWN", None)
+        if fault == "slow":
+            time.sleep(SLOW_SECONDS)
         if fault == "drop":
             self.close_connection = True
             try:
@@ -107,12 +131,40 @@ class Proxy(BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.command == "HEAD":
             self.send_header("Content-Length", resp.getheader("Content-Length", "0"))
+        elif fault == "shortlen":
+            self.send_header("Content-Length", str(max(len(data) - 1, 0)))
+        elif fault == "longlen":
+            self.send_header("Content-Length", str(len(data) + 64))
         else:
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
         conn.close()
+        if self.command == "HEAD":
+            return
+        if fault == "dropmid":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            return self.hang_up()
+        if fault == "trickle":
+            for i in range(0, len(data), 64):
+                self.wfile.write(data[i:i + 64])
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
+        if fault == "shortlen":
+            self.wfile.write(data[:-1] if data else data)
+            return self.hang_up()
+        self.wfile.write(data)
+        if fault == "longlen":
+            self.wfile.flush()
+            return self.hang_up()
+
+    def hang_up(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(2)
+        except OSError:
+            pass
 
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
 

@@ -294,6 +294,28 @@ fn equivalent(existing: &Descriptor, ours: &Descriptor, payload: &[u8], key: &Si
         .is_some_and(|sig| key.public_key().verify(payload, &sig).is_ok())
 }
 
+/// Wait a little (with jitter), twice, and check that our layer is still in the `.sig` image.
+async fn legacy_layer_survives(
+    source: &dyn ContentSource,
+    tag: &str,
+    layer: &Descriptor,
+    payload: &[u8],
+    key: &SigningKey,
+) -> Result<bool> {
+    for _ in 0..2 {
+        let jitter = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::from(d.subsec_nanos()) % 250)
+            .unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(150 + jitter)).await;
+        match read_sig_image(source, tag).await? {
+            Some(m) if m.layers.iter().any(|l| equivalent(l, layer, payload, key)) => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
 async fn sign_legacy(
     target: &Target,
     key: &SigningKey,
@@ -313,7 +335,13 @@ async fn sign_legacy(
         let existing = read_sig_image(source, &tag).await?;
         let mut layers = existing.map(|m| m.layers).unwrap_or_default();
         if layers.iter().any(|l| equivalent(l, &layer, &payload, key)) {
-            return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: attempt > 1 });
+            // Present now, but a writer that read the tag before our write may still replace
+            // it: confirm twice after a pause before reporting success (16 concurrent signers
+            // lost signatures silently without this; tests/concurrency_secrets.rs).
+            if attempt == 1 || legacy_layer_survives(source, &tag, &layer, &payload, key).await? {
+                return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: attempt > 1 });
+            }
+            continue;
         }
         if layers.len() >= MAX_SIG_LAYERS {
             return Err(Error::InvalidInput(format!(
