@@ -19,6 +19,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     cmd::init_logging(&cli.global);
     match cmd::run(cli.command, &cli.global) {
@@ -28,4 +29,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `chainseal … | head` closes stdout early; like other Unix tools, stop quietly with status 0
+/// instead of panicking in `println!`. (Rust ignores SIGPIPE, so the write fails with EPIPE and
+/// `println!` panics with this message; restoring SIGPIPE would need `unsafe`.)
+fn exit_quietly_on_broken_pipe() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
 }
