@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Deploy gate: allow an image only if its signature verifies and its SBOM passes a policy.
+"""Deploy gate: allow an image only if its signature and its SBOM attestation verify and the
+attested SBOM passes a policy.
 
     python examples/ci_gate_deploy.py REGISTRY/REPO:TAG --key cosign.pub \\
         [--require-annotation KEY=VALUE ...] [--require-package NAME ...] \\
@@ -8,45 +9,61 @@
 The gate:
   1. verifies the image's signature with the public key (and required annotations); the
      signed manifest digest is what gets deployed from then on, never the tag again;
-  2. catalogs that exact digest into an SBOM and applies the package/license policy;
-  3. prints ``DEPLOY <repo>@<digest>`` on success.
+  2. verifies the CycloneDX SBOM attestation of that digest with the same key, enforcing an
+     attestation policy (the SBOM predicate is required; denied licenses are policy rules);
+  3. checks required/denied packages against the *verified* SBOM (never an unsigned one);
+  4. prints ``DEPLOY <repo>@<digest>`` on success.
 
-Verified in-toto attestations (``verify_attestation``) are not offered by the library yet, so
-the gate checks the signature and builds the SBOM itself instead of trusting an attached one.
-
-Exit codes: 0 deploy, 1 refused (signature or policy), 2 error.
+Exit codes: 0 deploy, 1 refused (signature, attestation or policy), 2 error.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import chainseal
 
 
 def pinned(image: str, digest: str) -> str:
-    """``repo@digest`` for an image reference (tag dropped), or the layout with its digest."""
+    """``repo@digest`` for an image reference (tag dropped); layouts are returned as given."""
     if image.startswith("oci-dir:"):
-        return image.split("@", 1)[0]
+        return image
     name = image.split("@", 1)[0]
     head, _, last = name.rpartition("/")
-    if ":" in last:
-        last = last.split(":", 1)[0]
+    last = last.split(":", 1)[0]
     return f"{head}/{last}@{digest}" if head else f"{last}@{digest}"
 
 
-def policy_violations(sbom: chainseal.Sbom, require: list[str], deny: list[str], deny_licenses: list[str]) -> list[str]:
-    """Why the SBOM fails the policy (empty: it passes)."""
-    names = {c.name for c in sbom.components}
+def attestation_policy(deny_licenses: list[str]) -> dict[str, Any]:
+    """The attestation policy: an SBOM must be attested; no component may carry a denied license."""
+    rules = [
+        {
+            "name": f"no-{lic}",
+            "predicateType": "cyclonedx",
+            "path": "/components/*/licenses/*/license/id",
+            "notContains": lic,
+        }
+        for lic in deny_licenses
+    ]
+    return {"version": 1, "predicateTypes": ["cyclonedx"], "rules": rules}
+
+
+def package_violations(bom: dict[str, Any], require: list[str], deny: list[str]) -> list[str]:
+    """Why the verified CycloneDX document fails the package policy (empty: it passes)."""
+    components = bom.get("components", [])
+    names = {c.get("name") for c in components}
     problems = [f"required package {p} is missing" for p in require if p not in names]
-    for c in sbom.components:
-        if c.name in deny:
-            problems.append(f"denied package {c.name} {c.version} is present")
-        for lic in c.licenses:
-            if any(d.lower() in lic.lower() for d in deny_licenses):
-                problems.append(f"{c.name} {c.version} is licensed {lic}")
+    problems += [f"denied package {c.get('name')} {c.get('version', '')} is present" for c in components if c.get("name") in deny]
     return problems
+
+
+def refuse(what: str, reasons: list[str]) -> int:
+    print(f"refused: {what}", file=sys.stderr)
+    for r in reasons:
+        print(f"  - {r}", file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,30 +78,27 @@ def main(argv: list[str] | None = None) -> int:
     annotations = dict(a.split("=", 1) for a in args.require_annotation if "=" in a)
 
     try:
-        verified = chainseal.verify(args.image, key=args.key, annotations=annotations)
+        signed = chainseal.verify(args.image, key=args.key, annotations=annotations)
+        target = pinned(args.image, signed.digest)
+        print(f"signature: verified {signed.digest} ({len(signed.verified)} signature(s))")
+        attested = chainseal.verify_attestation(
+            target, key=args.key, predicate_type="cyclonedx", policy=attestation_policy(args.deny_license)
+        )
     except chainseal.VerificationError as e:
-        print(f"refused: signature check failed: {e}", file=sys.stderr)
-        for reason in e.reasons:
-            print(f"  - {reason}", file=sys.stderr)
-        return 1
+        what = "signature" if "signature" in str(e) and "attestation" not in str(e) else "attestation/policy"
+        return refuse(f"{what} check failed: {e}", e.reasons)
     except chainseal.ChainsealError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    target = pinned(args.image, verified.digest)
-    print(f"signature: verified {verified.digest} ({len(verified.verified)} signature(s))")
+    if attested.digest != signed.digest:
+        return refuse("attestation names another digest", [attested.digest])
+    print(f"attestation: {len(attested.statements)} verified SBOM attestation(s), policy passed")
 
-    try:
-        sbom = chainseal.sbom(target)
-    except chainseal.ChainsealError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    problems = policy_violations(sbom, args.require_package, args.deny_package, args.deny_license)
+    problems: list[str] = []
+    for statement in attested.statements:
+        problems += package_violations(statement["predicate"], args.require_package, args.deny_package)
     if problems:
-        print("refused: policy:", file=sys.stderr)
-        for p in problems:
-            print(f"  - {p}", file=sys.stderr)
-        return 1
-    print(f"policy: {len(sbom.components)} components checked, no violations")
+        return refuse("policy: package rules failed", sorted(set(problems)))
     print(f"DEPLOY {target}")
     return 0
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CI pipeline step: generate an SBOM for an image, sign the image, verify the signature.
+"""CI pipeline step: generate an SBOM for an image, sign and attest the image, verify both.
 
     python examples/ci_sbom_sign_verify.py REGISTRY/REPO:TAG --out build/
 
@@ -10,11 +10,10 @@ What it does, in order:
      build/cosign.pub) unless build/cosign.key exists, in which case it is loaded;
   3. signs the image by digest, annotating the signature with the pipeline run and the SBOM's
      SHA-256, as a cosign v3 bundle referrer;
-  4. verifies the signature with the public key and the same annotations, as a deploy gate
-     would.
-
-Attaching the SBOM as a signed in-toto attestation (`chainseal attest`) is not offered by the
-library yet; the SBOM's digest is bound to the image through the signature annotation instead.
+  4. attests the CycloneDX SBOM to the exact digest that was cataloged (a signed in-toto
+     Statement stored as an OCI referrer, like `cosign attest --type cyclonedx`);
+  5. verifies the signature and the SBOM attestation with the public key, as a deploy gate
+     would (see ci_gate_deploy.py).
 
 Exit codes: 0 ok, 1 verification failed, 2 any other error.
 """
@@ -70,9 +69,16 @@ def main(argv: list[str] | None = None) -> int:
         for s in signed["signed"]:
             print(f"signed: {s['digest']} (stored at {s['stored_at']})")
 
-        # 4. verify as the deploy gate will
-        result = chainseal.verify(args.image, key=args.out / "cosign.pub", annotations=annotations, registry=registry)
+        # 4. attest the SBOM to the digest it describes
+        attested = sbom.attest(key=key, format="cyclonedx-json")
+        print(f"attested: {attested['predicate_type']} -> {attested['digest']} ({attested['stored_at']})")
+
+        # 5. verify as the deploy gate will
+        public = args.out / "cosign.pub"
+        result = chainseal.verify(args.image, key=public, annotations=annotations, registry=registry)
         print(f"verified: {result.digest}, {len(result.verified)} signature(s)")
+        att = chainseal.verify_attestation(args.image, key=public, predicate_type="cyclonedx", registry=registry)
+        print(f"verified: {len(att.statements)} SBOM attestation(s) of {att.digest}")
         return 0
     except chainseal.VerificationError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -36,7 +36,7 @@ set +e
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" 2>&1 | tee "${TMPDIR:-/tmp}/chainseal-pytest.$$.log"
 status=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|^(=+ )?no tests ran' "${TMPDIR:-/tmp}/chainseal-pytest.$$.log" | tail -n 1)
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|^(=+ )?no tests ran' "${TMPDIR:-/tmp}/chainseal-pytest.$$.log" | tail -n 1 || true)
 rm -f "${TMPDIR:-/tmp}/chainseal-pytest.$$.log"
 echo "python: ${summary:-no summary}"
 exit "$status"

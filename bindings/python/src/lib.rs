@@ -3,6 +3,7 @@
 //! values, the facade runs with the GIL released (`py.detach`) on one shared Tokio runtime,
 //! and results and errors are converted back (errors in one place, `errors.rs`).
 
+mod attest;
 mod blob;
 mod convert;
 mod errors;
@@ -20,6 +21,8 @@ use pyo3::prelude::*;
 mod _chainseal {
     use pyo3::prelude::*;
 
+    #[pymodule_export]
+    use super::attest::{AttestationVerification, attest, tree, verify_attestation};
     #[pymodule_export]
     use super::blob::{BlobVerification, sign_blob, verify_blob, verify_bundle};
     #[pymodule_export]

@@ -6,7 +6,11 @@ use pyo3::types::PyBytes;
 
 use chainseal::sbom::{self as facade, Format, SbomOptions};
 
-use crate::errors::py_result;
+use chainseal::attest::AttestOptions;
+use chainseal::oci::{Digest, SourceSpec};
+
+use crate::errors::{invalid_input, py_result};
+use crate::keys::KeyPair;
 use crate::registry::{RegistryConfig, config_or_default};
 use crate::runtime::block_on;
 
@@ -15,6 +19,10 @@ use crate::runtime::block_on;
 pub(crate) struct Sbom {
     inner: facade::Sbom,
     formats: Vec<Format>,
+    /// For image SBOMs: the image and the manifest digest that was cataloged (what
+    /// `attest` binds the document to), and the registry settings used.
+    image: Option<(SourceSpec, Digest)>,
+    registry: chainseal::image::RegistryConfig,
 }
 
 /// One component (package) of an SBOM.
@@ -144,6 +152,43 @@ impl Sbom {
         self.inner.warnings.iter().map(|w| w.to_string()).collect()
     }
 
+    /// The manifest digest that was cataloged (image SBOMs; `None` for directories).
+    #[getter]
+    fn digest(&self) -> Option<String> {
+        self.image.as_ref().map(|(_, d)| d.to_string())
+    }
+
+    /// Attest this SBOM to the exact image digest it was made from (an in-toto Statement with
+    /// the `format` document as predicate, signed with `key`), as `chainseal sbom --attest`.
+    #[pyo3(signature = (*, key, format=None, attestation_format="bundle", replace=false))]
+    fn attest<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, KeyPair>,
+        format: Option<&str>,
+        attestation_format: &str,
+        replace: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Some((spec, digest)) = &self.image else {
+            return Err(invalid_input("only an image's SBOM can be attested (this one is of a directory)"));
+        };
+        let format = match format {
+            Some(name) => py_result(Format::parse(name).map_err(chainseal::Error::from))?,
+            None => self.formats.first().copied().unwrap_or(Format::CycloneDxJson16),
+        };
+        let mut options = AttestOptions::default();
+        options.format = crate::attest::attest_format(attestation_format)?;
+        options.replace = replace;
+        options.registry = self.registry.clone();
+        let key = &key.get().key;
+        let inner = &self.inner;
+        let report = block_on(py, async move {
+            let document = facade::write(inner, format);
+            chainseal::attest::attest_sbom_async(spec, digest, key, format, &document, &options).await
+        })?;
+        crate::convert::to_py(py, &report)
+    }
+
     fn __len__(&self) -> usize {
         self.inner.components.len()
     }
@@ -174,17 +219,18 @@ pub(crate) fn sbom(
     let mut options = SbomOptions::new();
     options.platform = platform;
     options.registry = config_or_default(registry);
+    let registry = options.registry.clone();
     options.source_name = source_name;
     options.source_version = source_version;
     options.source_supplier = source_supplier;
     options.created = created;
-    let inner = block_on(py, async move { facade::sbom(&source, &options).await })?;
-    Ok(Sbom { inner, formats })
+    let (inner, image) = block_on(py, async move { facade::sbom_resolved(&source, &options).await })?;
+    Ok(Sbom { inner, formats, image, registry })
 }
 
 /// Read a CycloneDX or SPDX JSON document (chainseal's, syft's, others') into an `Sbom`.
 #[pyfunction]
 pub(crate) fn read_sbom(py: Python<'_>, document: Vec<u8>) -> PyResult<Sbom> {
     let inner = crate::runtime::blocking(py, move || facade::read(&document))?;
-    Ok(Sbom { inner, formats: vec![Format::CycloneDxJson16] })
+    Ok(Sbom { inner, formats: vec![Format::CycloneDxJson16], image: None, registry: Default::default() })
 }

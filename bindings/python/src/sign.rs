@@ -102,7 +102,11 @@ impl ImageVerification {
     }
 }
 
-fn verification_key(py: Python<'_>, key: &Bound<'_, PyAny>, pw: Option<&Bound<'_, PyAny>>) -> PyResult<PublicKey> {
+pub(crate) fn verification_key(
+    py: Python<'_>,
+    key: &Bound<'_, PyAny>,
+    pw: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PublicKey> {
     if let Ok(pair) = key.cast::<KeyPair>() {
         return Ok(pair.get().key.public_key().clone());
     }

@@ -13,6 +13,7 @@ Images are named as on the CLI: a registry reference (``host:5000/repo:tag``,
 from __future__ import annotations
 
 from chainseal._chainseal import (
+    AttestationVerification,
     BlobVerification,
     Component,
     ImageVerification,
@@ -20,6 +21,7 @@ from chainseal._chainseal import (
     RegistryConfig,
     Sbom,
     __version__,
+    attest,
     copy,
     generate_key_pair,
     inspect,
@@ -28,7 +30,9 @@ from chainseal._chainseal import (
     sbom,
     sign,
     sign_blob,
+    tree,
     verify,
+    verify_attestation,
     verify_blob,
     verify_bundle,
 )
@@ -62,6 +66,10 @@ __all__ = [
     "sign",
     "verify",
     "ImageVerification",
+    "attest",
+    "verify_attestation",
+    "AttestationVerification",
+    "tree",
     "RegistryConfig",
     # errors
     "ChainsealError",

@@ -8,6 +8,7 @@ _Password = Union[str, bytes]
 
 __version__: str
 __all__ = [
+    "AttestationVerification",
     "BlobVerification",
     "Component",
     "ImageVerification",
@@ -15,6 +16,7 @@ __all__ = [
     "RegistryConfig",
     "Sbom",
     "__version__",
+    "attest",
     "copy",
     "generate_key_pair",
     "inspect",
@@ -23,7 +25,9 @@ __all__ = [
     "sbom",
     "sign",
     "sign_blob",
+    "tree",
     "verify",
+    "verify_attestation",
     "verify_blob",
     "verify_bundle",
 ]
@@ -88,6 +92,16 @@ class Sbom:
     def created(self) -> str: ...
     @property
     def warnings(self) -> list[str]: ...
+    @property
+    def digest(self) -> str | None: ...
+    def attest(
+        self,
+        *,
+        key: KeyPair,
+        format: str | None = None,
+        attestation_format: str = "bundle",
+        replace: bool = False,
+    ) -> dict[str, Any]: ...
     def __len__(self) -> int: ...
 
 def sbom(
@@ -204,3 +218,46 @@ def verify(
     password: _Password | None = None,
     registry: RegistryConfig | None = None,
 ) -> ImageVerification: ...
+
+def attest(
+    image: _Path,
+    *,
+    key: KeyPair,
+    predicate_type: str,
+    predicate: bytes | _Path | Mapping[str, Any],
+    format: str = "bundle",
+    replace: bool = False,
+    registry: RegistryConfig | None = None,
+) -> dict[str, Any]: ...
+
+@final
+class AttestationVerification:
+    @property
+    def digest(self) -> str: ...
+    @property
+    def statements(self) -> list[dict[str, Any]]: ...
+    @property
+    def verified(self) -> list[dict[str, Any]]: ...
+    @property
+    def rejected(self) -> list[dict[str, Any]]: ...
+    @property
+    def checks(self) -> list[str]: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def verify_attestation(
+    image: _Path,
+    *,
+    key: KeyPair | _Path | None = None,
+    password: _Password | None = None,
+    identity: str | None = None,
+    identity_regexp: str | None = None,
+    issuer: str | None = None,
+    issuer_regexp: str | None = None,
+    trusted_root: _Path | None = None,
+    predicate_type: str | None = None,
+    policy: bytes | _Path | Mapping[str, Any] | None = None,
+    registry: RegistryConfig | None = None,
+) -> AttestationVerification: ...
+def tree(image: _Path, *, registry: RegistryConfig | None = None) -> dict[str, Any]: ...
