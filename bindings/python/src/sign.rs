@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 
 use chainseal::sign::keys::PublicKey;
+use chainseal::sign::trust::TrustSource;
 use chainseal::sign_image::{SignFormat, SignImageOptions};
-use chainseal::verify::{VerifyImageOptions, VerifyImageReport};
+use chainseal::verify::{ImageSigner, VerifyImageOptions, VerifyImageReport};
+use chainseal::verify_blob::IdentitySpec;
 
 use crate::convert::{password, to_py};
 use crate::errors::{invalid_input, verification_failed};
@@ -116,25 +118,42 @@ pub(crate) fn verification_key(
     blocking(py, move || chainseal::sign::load_verification_key(&path, Some(pw)))
 }
 
-/// Verify IMAGE's signatures with `key` (a `.pub` path, a cosign `.key` path with
-/// `password`, or a `KeyPair`). Raises `VerificationError` unless at least one signature
-/// verified, names the exact digest and carries every required annotation.
+/// Verify IMAGE's signatures, either with `key` (a `.pub` path, a cosign `.key` path with
+/// `password`, or a `KeyPair`) or against a keyless identity (`identity`/`identity_regexp` and
+/// `issuer`/`issuer_regexp`, with `trusted_root` or the embedded production root). Raises
+/// `VerificationError` unless at least one signature verified, names the exact digest and
+/// carries every required annotation; `reasons` says why each candidate was refused.
 #[pyfunction]
-#[pyo3(signature = (image, *, key, annotations=None, password=None, registry=None))]
+#[pyo3(signature = (image, *, key=None, annotations=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, trusted_root=None, registry=None))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 pub(crate) fn verify(
     py: Python<'_>,
     image: PathBuf,
-    key: &Bound<'_, PyAny>,
+    key: Option<&Bound<'_, PyAny>>,
     annotations: Option<BTreeMap<String, String>>,
     password: Option<&Bound<'_, PyAny>>,
+    identity: Option<String>,
+    identity_regexp: Option<String>,
+    issuer: Option<String>,
+    issuer_regexp: Option<String>,
+    trusted_root: Option<PathBuf>,
     registry: Option<&Bound<'_, RegistryConfig>>,
 ) -> PyResult<ImageVerification> {
+    let keyless = identity.is_some() || identity_regexp.is_some() || issuer.is_some() || issuer_regexp.is_some();
+    let signer = match (key, keyless) {
+        (Some(_), true) => return Err(invalid_input("give either key= or an identity and issuer, not both")),
+        (Some(k), false) => ImageSigner::Key(verification_key(py, k, password)?),
+        (None, _) => {
+            ImageSigner::Identity(IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() })
+        }
+    };
     let image = image.to_string_lossy().into_owned();
-    let key = verification_key(py, key, password)?;
     let mut options = VerifyImageOptions::default();
     options.annotations = annotations.unwrap_or_default();
     options.registry = config_or_default(registry);
-    let report = block_on(py, async move { chainseal::verify::verify_image_async(&image, &key, &options).await })?;
+    options.trust = trusted_root.map(TrustSource::File);
+    let report =
+        block_on(py, async move { chainseal::verify::verify_image_as_async(&image, &signer, &options).await })?;
     if report.verified.is_empty() {
         // The CLI's rule: no verified signature is a verification failure (exit 1).
         let reasons: Vec<String> = report.rejected.iter().map(|r| format!("{}: {}", r.found_at, r.reason)).collect();

@@ -77,3 +77,19 @@ def test_sign_refusals(example: Path, key_pair: chainseal.KeyPair) -> None:
         chainseal.sign(f"oci-archive:{example}.tar", key=key_pair)
     with pytest.raises(chainseal.InvalidInputError, match="unknown signature format"):
         chainseal.sign(f"oci-dir:{example}", key=key_pair, format="gpg")
+
+
+def test_keyless_verification_refuses_key_signatures(pushed_image: str, key_pair: chainseal.KeyPair) -> None:
+    """A key-signed image never satisfies an identity policy; a half-given identity is a usage error."""
+    chainseal.sign(pushed_image, key=key_pair)
+    issuer = "https://token.actions.githubusercontent.com"
+    identity = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"
+    with pytest.raises(chainseal.VerificationError) as err:
+        chainseal.verify(pushed_image, identity=identity, issuer=issuer)
+    assert err.value.reasons
+    with pytest.raises(chainseal.InvalidInputError, match="identity"):
+        chainseal.verify(pushed_image, issuer=issuer)
+    with pytest.raises(chainseal.InvalidInputError, match="not both"):
+        chainseal.verify(pushed_image, key=key_pair, identity="x", issuer=issuer)
+    v = chainseal.verify(pushed_image, key=key_pair)
+    assert v.verified[0]["signer"] == "key"

@@ -213,9 +213,14 @@ class ImageVerification:
 def verify(
     image: _Path,
     *,
-    key: KeyPair | _Path,
+    key: KeyPair | _Path | None = None,
     annotations: Mapping[str, str] | None = None,
     password: _Password | None = None,
+    identity: str | None = None,
+    identity_regexp: str | None = None,
+    issuer: str | None = None,
+    issuer_regexp: str | None = None,
+    trusted_root: _Path | None = None,
     registry: RegistryConfig | None = None,
 ) -> ImageVerification: ...
 
