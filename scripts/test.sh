@@ -40,6 +40,22 @@ if ! printf '%s\n' "$conf_out" | grep -q '^140 passed, 0 failed'; then
     exit 1
 fi
 
-status=0
+step() { printf '\n== %s\n' "$*"; }
+passed=0; failed=0; failures=()
+run_step() {  # run_step NAME CMD...: run a suite, keep going, count it
+    local name=$1; shift
+    step "$name"
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+run_step "python package (pytest, stubtest, examples)" env CHAINSEAL_PY_TARGET_DIR="$TARGET" bash scripts/test-python.sh
+run_step "release dogfooding (own SBOM, sign, verify)" env CHAINSEAL_BIN="$CHAINSEAL_BIN" bash scripts/release.sh "$RUNDIR/dist"
+run_step "cargo deny (licenses, bans, sources)" cargo deny --locked check licenses bans sources
+run_step "fuzz smoke (${FUZZ_SECONDS:-10} s per target)" bash scripts/fuzz-smoke.sh
+
+echo
 echo "== done"
-exit $status
+# Suites before this point stop the script on failure (set -e); these four are counted.
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "test.sh: $((passed + 4)) passed, $failed failed"
+[ "$failed" -eq 0 ]
