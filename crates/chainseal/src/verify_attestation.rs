@@ -4,11 +4,13 @@
 //! matches (versioned spellings included). An optional [`AttestationPolicy`] then requires
 //! predicate types, signers and predicate field assertions.
 //!
-//! Signers: managed keys (DSSE checked directly; no transparency log is consulted, as for
-//! `cosign verify-attestation --key … --insecure-ignore-tlog`) and keyless identities (bundles
-//! only, through [`chainseal_sign::verify::BundleVerifier`] with a trusted root). Legacy `.att`
-//! layers signed keylessly are refused with a reason (verify them with cosign, or re-attest
-//! in the bundle format).
+//! Signers: managed keys and keyless identities. Every bundle goes through
+//! [`chainseal_sign::verify::BundleVerifier`] with the trusted root, as `chainseal verify` does:
+//! a key bundle's transparency-log entries and timestamps, when present, are fully verified
+//! (a forged entry refuses the bundle); one with none is accepted on the key and the check line
+//! says so. Legacy `.att` layers (a bare DSSE envelope, no bundle) are checked on the envelope
+//! signature with the key only; those signed keylessly are refused with a reason (verify them
+//! with cosign, or re-attest in the bundle format).
 //!
 //! A registry failure is an error (exit 2), never "no attestations".
 
@@ -17,18 +19,19 @@ use chainseal_oci::media_type;
 use chainseal_oci::registry::RegistryConfig;
 use chainseal_sign::attest_policy::{AttestationPolicy, PolicyFailure, PolicyInput, SignerKind};
 use chainseal_sign::bundle::{BundleLimits, parse_bundle};
-use chainseal_sign::dsse::{self, Envelope, INTOTO_PAYLOAD_TYPE};
+use chainseal_sign::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
 use chainseal_sign::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
 use chainseal_sign::keys::PublicKey;
-use chainseal_sign::policy::IdentityPolicy;
+use chainseal_sign::policy::{IdentityPolicy, KeyPolicy, Policy};
 use chainseal_sign::predicate::PredicateType;
 use chainseal_sign::trust::{TrustRoot, TrustSource};
-use chainseal_sign::verify::{ArtifactInput, BundleVerifier, Signer};
+use chainseal_sign::verify::{ArtifactInput, BundleVerifier};
 use sigstore_types::{SignatureContent, VerificationMaterialContent};
 
 use crate::error::{Error, Result};
 use crate::sign_image::{Target, resolve, sha256_hex};
 use crate::tree::{AttachedItem, ItemKind, discover};
+use crate::verify_blob::checks_performed;
 
 /// Largest attestation blob (bundle or envelope) read.
 pub const MAX_ATTESTATION_BLOB: u64 = 64 * 1024 * 1024;
@@ -106,8 +109,16 @@ impl VerifyAttestationReport {
 
 /// One way a signature may verify.
 enum Trusted {
-    Key { key: PublicKey, label: String },
-    Keyless { verifier: Box<BundleVerifier>, label: String },
+    /// `verifier` (a [`KeyPolicy`] for `key`) checks bundles; `key` alone legacy envelopes.
+    Key {
+        key: PublicKey,
+        verifier: Box<BundleVerifier>,
+        label: String,
+    },
+    Keyless {
+        verifier: Box<BundleVerifier>,
+        label: String,
+    },
 }
 
 struct TrustSet {
@@ -126,10 +137,17 @@ impl TrustSet {
             *root = Some(r.clone());
             Ok(r)
         };
+        let key_entry = |root: &mut Option<TrustRoot>, key: &PublicKey, label: String| -> Result<Trusted> {
+            let verifier = BundleVerifier::builder()
+                .trust_root(load_root(root)?)
+                .policy(Policy::Key(KeyPolicy::from_der(key.spki_der())?))
+                .build()?;
+            Ok(Trusted::Key { key: key.clone(), verifier: Box::new(verifier), label })
+        };
         let mut entries = Vec::new();
         for key in &options.keys {
             let idx = policy_signers.iter().position(|s| matches!(&s.kind, SignerKind::Key(k) if k == key));
-            entries.push((Trusted::Key { key: key.clone(), label: format!("key {}", key.hint()) }, idx));
+            entries.push((key_entry(&mut root, key, format!("key {}", key.hint()))?, idx));
         }
         if let Some(identity) = &options.identity {
             let verifier =
@@ -149,7 +167,7 @@ impl TrustSet {
                     {
                         e.1 = Some(i);
                     } else if !cli_given {
-                        entries.push((Trusted::Key { key: k.clone(), label: s.label.clone() }, Some(i)));
+                        entries.push((key_entry(&mut root, k, s.label.clone())?, Some(i)));
                     }
                 }
                 SignerKind::Identity(id) => {
@@ -208,7 +226,7 @@ pub async fn verify_attestation_async(
         let found_at =
             if item.via == "tag" { format!("{}#{}", item.location, item.digest) } else { item.location.clone() };
         let bytes = source.blob_bytes(&item.layer, MAX_ATTESTATION_BLOB).await?;
-        let (payload, signers) = match check_signature(item, &bytes, &trust, digest_bytes) {
+        let (payload, signers, notes) = match check_signature(item, &bytes, &trust, digest_bytes) {
             Ok(v) => v,
             Err(reason) => {
                 report.rejected.push(Refused { found_at, reason });
@@ -252,8 +270,9 @@ pub async fn verify_attestation_async(
             serde_json::from_slice(&payload).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let labels: Vec<&str> = signers.iter().map(|&i| label(&trust.entries[i].0)).collect();
         let policy_signers: Vec<usize> = signers.iter().filter_map(|&i| trust.entries[i].1).collect();
+        let notes: String = notes.iter().map(|n| format!("; {n}")).collect();
         report.checks.push(format!(
-            "{found_at}: signature verified ({}); Statement names {digest}; predicateType {}",
+            "{found_at}: signature verified ({}){notes}; Statement names {digest}; predicateType {}",
             labels.join(", "),
             statement.predicate_type
         ));
@@ -298,85 +317,220 @@ fn label(t: &Trusted) -> &str {
     }
 }
 
+/// A verified payload, the indexes of the signers that verified it, and what was checked
+/// (for the check line).
+type Checked = (Vec<u8>, Vec<usize>, Vec<String>);
+
 /// Verify the signature on one attestation blob with every trusted signer; returns the verified
-/// payload and the indexes of the signers that verified it. The error is the reason shown.
+/// payload, the indexes of the signers that verified it and what was checked. The error is the
+/// reason shown.
 fn check_signature(
     item: &AttachedItem,
     bytes: &[u8],
     trust: &TrustSet,
     subject: [u8; 32],
-) -> std::result::Result<(Vec<u8>, Vec<usize>), String> {
+) -> std::result::Result<Checked, String> {
+    if bundle_layer(item) {
+        return check_bundle(bytes, trust, subject);
+    }
+    if item.layer.media_type != media_type::DSSE_ENVELOPE {
+        return Err(format!("layer media type {} is not a bundle or DSSE envelope", item.layer.media_type));
+    }
+    // A legacy `.att` layer: a bare DSSE envelope, checked on its signature with the key.
+    let envelope = Envelope::from_json(bytes).map_err(|e| e.to_string())?;
+    if item.layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE).is_some_and(|c| !c.is_empty()) {
+        return Err("a keyless legacy attestation (certificate annotation); chainseal verifies keyless \
+                    attestations in the bundle format only"
+            .into());
+    }
     let mut signers = Vec::new();
     let mut reasons = Vec::new();
-    let payload;
-    if bundle_layer(item) {
-        let bundle =
-            parse_bundle(bytes, &BundleLimits::default()).map_err(|e| format!("bundle does not parse: {e}"))?;
-        let SignatureContent::DsseEnvelope(env) = &bundle.content else {
-            return Err("bundle holds a message signature, not a DSSE attestation".into());
-        };
-        let envelope = Envelope {
-            payload_type: env.payload_type.clone(),
-            payload: env.payload.as_bytes().to_vec(),
-            signatures: vec![dsse::Signature { keyid: String::new(), sig: env.signature.sig.as_bytes().to_vec() }],
-        };
-        let keyed = matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_));
-        for (i, (t, _)) in trust.entries.iter().enumerate() {
-            match (t, keyed) {
-                (Trusted::Key { key, label }, true) => match envelope.verify(key) {
-                    Ok(_) => signers.push(i),
-                    Err(e) => reasons.push(format!("{label}: {e}")),
-                },
-                (Trusted::Keyless { verifier, label }, false) => {
-                    match verifier.verify(ArtifactInput::Sha256(subject), &bundle) {
-                        Ok(v) => {
-                            if let Signer::Certificate(m) = &v.signer {
-                                reasons.push(format!("{label}: matched {} ({})", m.san, m.issuer));
-                            }
-                            signers.push(i);
-                        }
-                        Err(e) => reasons.push(format!("{label}: {e}")),
-                    }
-                }
-                (Trusted::Key { label, .. }, false) => {
-                    reasons.push(format!("{label}: the bundle is certificate-based (keyless), not key-signed"))
-                }
-                (Trusted::Keyless { label, .. }, true) => {
-                    reasons.push(format!("{label}: the bundle is signed by a managed key, not keylessly"))
-                }
-            }
+    for (i, (t, _)) in trust.entries.iter().enumerate() {
+        match t {
+            Trusted::Key { key, label, .. } => match envelope.verify(key) {
+                Ok(_) => signers.push(i),
+                Err(e) => reasons.push(format!("{label}: {e}")),
+            },
+            Trusted::Keyless { label, .. } => reasons.push(format!("{label}: the legacy layer carries no certificate")),
         }
-        if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
-            return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", envelope.payload_type));
-        }
-        payload = envelope.payload;
-    } else if item.layer.media_type == media_type::DSSE_ENVELOPE {
-        let envelope = Envelope::from_json(bytes).map_err(|e| e.to_string())?;
-        if item.layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE).is_some_and(|c| !c.is_empty()) {
-            return Err("a keyless legacy attestation (certificate annotation); chainseal verifies keyless \
-                        attestations in the bundle format only"
-                .into());
-        }
-        for (i, (t, _)) in trust.entries.iter().enumerate() {
-            match t {
-                Trusted::Key { key, label } => match envelope.verify(key) {
-                    Ok(_) => signers.push(i),
-                    Err(e) => reasons.push(format!("{label}: {e}")),
-                },
-                Trusted::Keyless { label, .. } => {
-                    reasons.push(format!("{label}: the legacy layer carries no certificate"))
-                }
-            }
-        }
-        if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
-            return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", envelope.payload_type));
-        }
-        payload = envelope.payload;
-    } else {
-        return Err(format!("layer media type {} is not a bundle or DSSE envelope", item.layer.media_type));
+    }
+    if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
+        return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", envelope.payload_type));
     }
     if signers.is_empty() {
         return Err(format!("no trusted signer verified it: {}", reasons.join("; ")));
     }
-    Ok((payload, signers))
+    let note = "legacy .att layer: DSSE signature verified with the key; transparency log not checked";
+    Ok((envelope.payload, signers, vec![note.to_owned()]))
+}
+
+/// Verify one Sigstore bundle with every trusted signer through its [`BundleVerifier`]:
+/// signature, the in-toto subject naming `subject`, and every transparency-log entry and
+/// timestamp the bundle carries (certificate chain and identity too, keylessly).
+fn check_bundle(bytes: &[u8], trust: &TrustSet, subject: [u8; 32]) -> std::result::Result<Checked, String> {
+    let bundle = parse_bundle(bytes, &BundleLimits::default()).map_err(|e| format!("bundle does not parse: {e}"))?;
+    let SignatureContent::DsseEnvelope(env) = &bundle.content else {
+        return Err("bundle holds a message signature, not a DSSE attestation".into());
+    };
+    if env.payload_type != INTOTO_PAYLOAD_TYPE {
+        return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", env.payload_type));
+    }
+    let keyed = matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_));
+    let mut signers = Vec::new();
+    let mut reasons = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for (i, (t, _)) in trust.entries.iter().enumerate() {
+        match (t, keyed) {
+            (Trusted::Key { verifier, label, .. }, true) | (Trusted::Keyless { verifier, label }, false) => {
+                match verifier.verify(ArtifactInput::Sha256(subject), &bundle) {
+                    Ok(v) => {
+                        for line in checks_performed(&v) {
+                            if !notes.contains(&line) {
+                                notes.push(line);
+                            }
+                        }
+                        signers.push(i);
+                    }
+                    Err(e) => reasons.push(format!("{label}: {e}")),
+                }
+            }
+            (Trusted::Key { label, .. }, false) => {
+                reasons.push(format!("{label}: the bundle is certificate-based (keyless), not key-signed"))
+            }
+            (Trusted::Keyless { label, .. }, true) => {
+                reasons.push(format!("{label}: the bundle is signed by a managed key, not keylessly"))
+            }
+        }
+    }
+    if signers.is_empty() {
+        return Err(format!("no trusted signer verified it: {}", reasons.join("; ")));
+    }
+    Ok((env.payload.as_bytes().to_vec(), signers, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Key-signed attestation bundles go through the bundle verifier: log entries that are
+    //! present are verified (forged ones refuse the bundle), absent ones are reported.
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use chainseal_sign::keys::{GenerateAlgorithm, SigningKey};
+    use chainseal_sign::testkit::{self, TestLog};
+    use serde_json::{Value, json};
+    use sha2::Digest as _;
+
+    use super::*;
+
+    const SUBJECT: [u8; 32] = [7u8; 32];
+
+    struct World {
+        key: SigningKey,
+        bundle: Value,
+        _dir: tempfile::TempDir,
+        root: std::path::PathBuf,
+    }
+
+    /// A cosign-v3-style key-signed attestation bundle over `SUBJECT`, logged by a test log that
+    /// the written trusted root trusts.
+    fn world() -> World {
+        let key = SigningKey::generate(GenerateAlgorithm::EcdsaP256).expect("key");
+        let log = TestLog::new("test.rekor.local");
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "img", "digest": {"sha256": hex::encode(SUBJECT)}}],
+            "predicateType": "https://cyclonedx.org/bom",
+            "predicate": {"bomFormat": "CycloneDX"}
+        })
+        .to_string();
+        let sig = key.sign(&chainseal_sign::dsse::pae(INTOTO_PAYLOAD_TYPE, statement.as_bytes())).expect("sign");
+        let envelope = json!({
+            "payload": B64.encode(&statement),
+            "payloadType": INTOTO_PAYLOAD_TYPE,
+            "signatures": [{"sig": B64.encode(&sig)}]
+        });
+        let pem = key.public_key().to_pem();
+        let body = testkit::dsse_body(envelope.to_string().as_bytes(), statement.as_bytes(), &sig, &pem);
+        let time = jiff::Timestamp::now().as_second() - 60;
+        let bundle = json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "publicKey": {"hint": B64.encode(sha2::Sha256::digest(key.public_key().spki_der()))},
+                "tlogEntries": [log.entry("dsse", "0.0.1", &body, time)]
+            },
+            "dsseEnvelope": envelope
+        });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("trusted_root.json");
+        std::fs::write(&root, testkit::trusted_root(&[&log], &[], &[]).to_string()).expect("write root");
+        World { key, bundle, _dir: dir, root }
+    }
+
+    fn trust(w: &World, key: &PublicKey) -> TrustSet {
+        let options = VerifyAttestationOptions {
+            keys: vec![key.clone()],
+            trust: Some(TrustSource::File(w.root.clone())),
+            ..Default::default()
+        };
+        TrustSet::build(&options).expect("trust set")
+    }
+
+    fn check(w: &World, bundle: &Value) -> std::result::Result<Checked, String> {
+        check_bundle(bundle.to_string().as_bytes(), &trust(w, w.key.public_key()), SUBJECT)
+    }
+
+    #[test]
+    fn key_bundle_with_a_valid_log_entry_verifies_and_says_so() {
+        let w = world();
+        let (payload, signers, notes) = check(&w, &w.bundle).expect("verifies");
+        assert_eq!(signers, vec![0]);
+        assert!(Statement::parse(&payload).is_ok());
+        assert!(notes.iter().any(|n| n.starts_with("transparency log: 1 entry verified")), "{notes:?}");
+    }
+
+    #[test]
+    fn key_bundle_without_log_entries_is_accepted_and_reported() {
+        let w = world();
+        let mut b = w.bundle.clone();
+        b["verificationMaterial"]["tlogEntries"] = json!([]);
+        let (_, _, notes) = check(&w, &b).expect("accepted on the key");
+        assert!(notes.iter().any(|n| n.starts_with("transparency log: none in the bundle")), "{notes:?}");
+    }
+
+    #[test]
+    fn key_bundle_with_a_tampered_inclusion_proof_is_refused() {
+        let w = world();
+        let mut b = w.bundle.clone();
+        let proof = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"];
+        let mut h = B64.decode(proof["hashes"][0].as_str().expect("hash")).expect("b64");
+        h[0] ^= 1;
+        proof["hashes"][0] = B64.encode(&h).into();
+        let reason = check(&w, &b).expect_err("forged inclusion proof must be refused");
+        assert!(reason.starts_with("no trusted signer verified it"), "{reason}");
+    }
+
+    #[test]
+    fn key_bundle_with_an_entry_from_an_untrusted_log_is_refused() {
+        let w = world();
+        let forger = TestLog::new("test.rekor.local");
+        let mut b = w.bundle.clone();
+        let entry = &b["verificationMaterial"]["tlogEntries"][0];
+        let body = B64.decode(entry["canonicalizedBody"].as_str().expect("body")).expect("b64");
+        let time: i64 = entry["integratedTime"].as_str().expect("time").parse().expect("int");
+        b["verificationMaterial"]["tlogEntries"][0] = forger.entry("dsse", "0.0.1", &body, time);
+        check(&w, &b).expect_err("an entry from a log the root does not trust must be refused");
+        // The genuine log's entry still verifies.
+        assert!(check(&w, &w.bundle).is_ok());
+    }
+
+    #[test]
+    fn key_bundle_signed_by_another_key_or_about_another_subject_is_refused() {
+        let w = world();
+        let other = SigningKey::generate(GenerateAlgorithm::EcdsaP256).expect("key");
+        let reason = check_bundle(w.bundle.to_string().as_bytes(), &trust(&w, other.public_key()), SUBJECT)
+            .expect_err("another key must be refused");
+        assert!(reason.starts_with("no trusted signer verified it"), "{reason}");
+        check_bundle(w.bundle.to_string().as_bytes(), &trust(&w, w.key.public_key()), [8u8; 32])
+            .expect_err("another subject must be refused");
+    }
 }
