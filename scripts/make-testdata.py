@@ -247,6 +247,37 @@ def main(out):
     with open(os.path.join(tmp, "example.oci.tar"), "wb") as f:
         f.write(tar_of_dir(os.path.join(tmp, "example")))
 
+    # Packages deleted by a later layer, three ways: a whiteout of a dist-info directory, a
+    # rewritten dpkg status, and an opaque node_modules directory. Only the kept ones may appear.
+    def meta(name, version):
+        return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    def stanza(name, version):
+        return (f"Package: {name}\nStatus: install ok installed\nVersion: {version}\nArchitecture: amd64\n"
+                f"Maintainer: Test <test@example.invalid>\nDescription: {name}\n").encode()
+    sp = "usr/lib/python3/dist-packages/"
+    nm = "usr/lib/node_modules/"
+    dirs = [(d, "dir", None, 0o755) for d in ("usr/", "usr/lib/", sp, nm, "var/", "var/lib/", "var/lib/dpkg/")]
+    base = sorted(dirs + [
+        (sp + "keepme-1.0.dist-info/", "dir", None, 0o755),
+        (sp + "keepme-1.0.dist-info/METADATA", "file", meta("keepme", "1.0"), 0o644),
+        (sp + "removedpkg-2.0.dist-info/", "dir", None, 0o755),
+        (sp + "removedpkg-2.0.dist-info/METADATA", "file", meta("removedpkg", "2.0"), 0o644),
+        (nm + "gone/", "dir", None, 0o755),
+        (nm + "gone/package.json", "file", b'{"name": "gone", "version": "3.0.0"}\n', 0o644),
+        ("var/lib/dpkg/status", "file", stanza("libkeep", "1.0-1") + b"\n" + stanza("libgone", "9.9-1"), 0o644),
+    ])
+    later = sorted(dirs + [
+        (sp + ".wh.removedpkg-2.0.dist-info", "file", b"", 0o644),
+        (nm + ".wh..wh..opq", "file", b"", 0o644),
+        (nm + "kept/", "dir", None, 0o755),
+        (nm + "kept/package.json", "file", b'{"name": "kept", "version": "4.0.0"}\n', 0o644),
+        ("var/lib/dpkg/status", "file", stanza("libkeep", "1.0-1"), 0o644),
+    ])
+    dl = Layout(os.path.join(tmp, "deleted-packages"))
+    desc, _, _ = image(dl, [(tar_bytes(base), "gzip"), (tar_bytes(later), "gzip")])
+    dl.tag(desc, "latest")
+    dl.close()
+
     # Malformed: a gzip stream cut in the middle; the descriptor matches the cut bytes.
     tr = Layout(os.path.join(tmp, "truncated-gzip"))
     full = gz(tar_bytes([("var/", "dir", None, 0o755), ("var/data", "file", bytes(range(256)) * 64, 0o644)]))
