@@ -201,6 +201,8 @@ async fn write_legacy(
     let tag = subject.digest.cosign_tag("att");
     let (source, sink) = (target.source(), target.sink());
     sink.put_blob_bytes(&layer, &body).await?;
+    // See sign_legacy: local writers take turns; re-reads catch writers elsewhere.
+    let _tag_lock = chainseal_oci::tag_lock::lock_tag(&format!("{}:{tag}", sink.describe())).await;
     for attempt in 1..=LEGACY_WRITE_ATTEMPTS {
         let existing = read_sig_image(source, &tag).await?.map(|m| m.layers).unwrap_or_default();
         let mut layers = Vec::with_capacity(existing.len() + 1);

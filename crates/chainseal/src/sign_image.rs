@@ -331,6 +331,9 @@ async fn sign_legacy(
     let tag = subject.digest.cosign_tag("sig");
     let (source, sink) = (target.source(), target.sink());
     sink.put_blob_bytes(&layer, &payload).await?;
+    // chainseal processes on this machine take turns rewriting the tag; writers elsewhere are
+    // caught by the re-reads below.
+    let _tag_lock = chainseal_oci::tag_lock::lock_tag(&format!("{}:{tag}", sink.describe())).await;
     for attempt in 1..=LEGACY_WRITE_ATTEMPTS {
         let existing = read_sig_image(source, &tag).await?;
         let mut layers = existing.map(|m| m.layers).unwrap_or_default();

@@ -17,6 +17,7 @@ pub use digest::{Digest, DigestAlgorithm, DigestHasher};
 pub use error::{Error, Result};
 pub use reference::{DEFAULT_REGISTRY, Reference};
 pub mod source;
+pub mod tag_lock;
 pub mod blob;
 mod limits;
 pub mod walk;

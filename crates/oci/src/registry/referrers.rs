@@ -204,8 +204,10 @@ impl Repository {
     ) -> Result<()> {
         let entry = fallback_entry(referrer, parsed);
         let tag = subject.referrers_fallback_tag();
-        let lock = self.client.fallback_lock(format!("{}/{}:{tag}", self.host(), self.name()));
+        let key = format!("{}/{}:{tag}", self.host(), self.name());
+        let lock = self.client.fallback_lock(key.clone());
         let _guard = lock.lock().await;
+        let _machine_guard = crate::tag_lock::lock_tag(&key).await;
         for attempt in 1..=FALLBACK_WRITE_ATTEMPTS {
             let (mut base, _) = self.fallback_index(subject).await?;
             // Read, merge, and re-read just before writing: if another writer changed the
@@ -252,8 +254,10 @@ impl Repository {
     /// Remove `referrer` from the fallback index of `subject` (when deleting a referrer).
     pub async fn remove_from_fallback_index(&self, subject: &Digest, referrer: &Digest) -> Result<()> {
         let tag = subject.referrers_fallback_tag();
-        let lock = self.client.fallback_lock(format!("{}/{}:{tag}", self.host(), self.name()));
+        let key = format!("{}/{}:{tag}", self.host(), self.name());
+        let lock = self.client.fallback_lock(key.clone());
         let _guard = lock.lock().await;
+        let _machine_guard = crate::tag_lock::lock_tag(&key).await;
         let (mut index, raw) = self.fallback_index(subject).await?;
         if raw.is_none() {
             return Ok(());
