@@ -165,12 +165,8 @@ impl DigestHasher {
     /// The digest of everything fed so far.
     pub fn finish(self) -> Digest {
         match self.inner {
-            HasherInner::Sha256(h) => {
-                Digest { algorithm: DigestAlgorithm::Sha256, hex: hex::encode(h.finalize()) }
-            }
-            HasherInner::Sha512(h) => {
-                Digest { algorithm: DigestAlgorithm::Sha512, hex: hex::encode(h.finalize()) }
-            }
+            HasherInner::Sha256(h) => Digest { algorithm: DigestAlgorithm::Sha256, hex: hex::encode(h.finalize()) },
+            HasherInner::Sha512(h) => Digest { algorithm: DigestAlgorithm::Sha512, hex: hex::encode(h.finalize()) },
         }
     }
 }

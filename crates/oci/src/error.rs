@@ -31,7 +31,9 @@ pub enum Error {
     #[error("unsupported media type {0:?}")]
     UnsupportedMediaType(String),
     /// Content did not hash to the digest that addressed it.
-    #[error("digest mismatch for {what}: expected {expected}, got {actual}; the content was corrupted or tampered with")]
+    #[error(
+        "digest mismatch for {what}: expected {expected}, got {actual}; the content was corrupted or tampered with"
+    )]
     DigestMismatch {
         /// What was being read (blob, manifest, layer …).
         what: String,
@@ -66,7 +68,9 @@ pub enum Error {
     #[error("registry error: {0}")]
     Registry(String),
     /// A blob was shorter or longer than its descriptor says.
-    #[error("size mismatch for {what}: the descriptor says {expected} bytes, got {actual}; the content was truncated or tampered with")]
+    #[error(
+        "size mismatch for {what}: the descriptor says {expected} bytes, got {actual}; the content was truncated or tampered with"
+    )]
     SizeMismatch {
         /// What was being read.
         what: String,

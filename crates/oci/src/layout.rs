@@ -553,8 +553,8 @@ mod tests {
         assert!(leftovers.is_empty());
 
         // Nor does a cosign attachment tag; a second image does.
-        let att = RawManifest::from_bytes(manifest_bytes(&config, None).into_iter().chain(*b" ").collect(), None)
-            .unwrap();
+        let att =
+            RawManifest::from_bytes(manifest_bytes(&config, None).into_iter().chain(*b" ").collect(), None).unwrap();
         let att_tag = format!("sha256-{}.att", "a".repeat(64));
         layout.put_manifest(&att, Some(&att_tag)).await.unwrap();
         assert_eq!(layout.manifest("").await.unwrap().digest, m2.digest);

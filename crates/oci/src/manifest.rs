@@ -77,12 +77,15 @@ impl Platform {
     /// Parse `os/arch[/variant]`, as `--platform` takes it.
     pub fn parse(s: &str) -> Result<Platform> {
         let parts: Vec<&str> = s.split('/').collect();
-        let bad = || Error::InvalidManifest(format!("invalid platform {s:?}: expected os/arch[/variant], e.g. linux/amd64"));
+        let bad =
+            || Error::InvalidManifest(format!("invalid platform {s:?}: expected os/arch[/variant], e.g. linux/amd64"));
         if parts.iter().any(|p| p.is_empty()) {
             return Err(bad());
         }
         match parts.as_slice() {
-            [os, arch] => Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: None, os_version: None }),
+            [os, arch] => {
+                Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: None, os_version: None })
+            }
             [os, arch, variant] => Ok(Platform {
                 os: os.to_string(),
                 architecture: arch.to_string(),
@@ -224,17 +227,17 @@ impl RawManifest {
             manifests: Option<serde_json::Value>,
             config: Option<serde_json::Value>,
         }
-        let probe: Probe = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::InvalidManifest(format!("not a JSON manifest: {e}")))?;
+        let probe: Probe =
+            serde_json::from_slice(&bytes).map_err(|e| Error::InvalidManifest(format!("not a JSON manifest: {e}")))?;
         if probe.schema_version.as_ref().and_then(|v| v.as_u64()) != Some(2) {
             return Err(Error::InvalidManifest(
                 "schemaVersion must be 2 (Docker schema 1 manifests are not supported; re-push the image with a current client)"
                     .into(),
             ));
         }
-        let content_type = content_type
-            .map(|c| c.split(';').next().unwrap_or(c).trim())
-            .filter(|c| !c.is_empty() && *c != "application/json" && *c != "application/octet-stream" && *c != "text/plain");
+        let content_type = content_type.map(|c| c.split(';').next().unwrap_or(c).trim()).filter(|c| {
+            !c.is_empty() && *c != "application/json" && *c != "application/octet-stream" && *c != "text/plain"
+        });
         let media_type = match (probe.media_type, content_type) {
             (Some(doc), Some(served)) if doc != served => {
                 return Err(Error::InvalidManifest(format!(
@@ -327,10 +330,7 @@ mod tests {
         assert!(RawManifest::from_bytes(b"not json".to_vec(), None).is_err());
         assert!(RawManifest::from_bytes(br#"{"schemaVersion":2}"#.to_vec(), None).is_err());
         let odd = r#"{"schemaVersion":2,"mediaType":"application/x-odd","config":{}}"#;
-        assert!(matches!(
-            RawManifest::from_bytes(odd.as_bytes().to_vec(), None),
-            Err(Error::UnsupportedMediaType(_))
-        ));
+        assert!(matches!(RawManifest::from_bytes(odd.as_bytes().to_vec(), None), Err(Error::UnsupportedMediaType(_))));
     }
 
     #[test]
