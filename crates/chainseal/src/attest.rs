@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use chainseal_oci::manifest::{Descriptor, ImageManifest, RawManifest};
+use chainseal_oci::manifest::{Descriptor, RawManifest};
 use chainseal_oci::registry::RegistryConfig;
 use chainseal_oci::{Digest, SourceSpec, media_type};
 use chainseal_sign::bundle_write;
@@ -25,7 +25,7 @@ use chainseal_sign::predicate::PredicateType;
 
 use crate::error::{Error, Result};
 use crate::sign_image::{
-    LEGACY_WRITE_ATTEMPTS, MAX_SIG_LAYERS, Target, legacy_config, now_rfc3339, push_bundle_referrer, read_sig_image,
+    LEGACY_WRITE_ATTEMPTS, MAX_SIG_LAYERS, Target, now_rfc3339, push_bundle_referrer, put_legacy_image, read_sig_image,
     resolve, sha256_hex,
 };
 
@@ -243,20 +243,7 @@ async fn write_legacy(
             }
             layers.push(layer.clone());
         }
-        let config_bytes = legacy_config(&layers);
-        let config = Descriptor::for_bytes(media_type::OCI_CONFIG, &config_bytes);
-        sink.put_blob_bytes(&config, &config_bytes).await?;
-        let manifest = ImageManifest {
-            schema_version: 2,
-            media_type: Some(media_type::OCI_MANIFEST.to_string()),
-            artifact_type: None,
-            config,
-            layers,
-            subject: None,
-            annotations: None,
-        };
-        let raw = RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?;
-        sink.put_manifest(&raw, Some(&tag)).await?;
+        put_legacy_image(sink, &tag, layers).await?;
         // Lost updates are possible (no conditional PUT on 2.8.2): re-read; the next turn
         // finds our layer (and stops) or adds it again.
         tokio::time::sleep(std::time::Duration::from_millis(50 + u64::from(attempt) * 37)).await;

@@ -260,6 +260,26 @@ pub(crate) fn legacy_config(layers: &[Descriptor]) -> Vec<u8> {
     serde_json::to_vec(&config).unwrap_or_default()
 }
 
+/// Store a cosign `.sig`/`.att`-style image holding `layers` under `tag`: its config blob, then
+/// the manifest.
+pub(crate) async fn put_legacy_image(sink: &dyn ContentSink, tag: &str, layers: Vec<Descriptor>) -> Result<()> {
+    let config_bytes = legacy_config(&layers);
+    let config = Descriptor::for_bytes(media_type::OCI_CONFIG, &config_bytes);
+    sink.put_blob_bytes(&config, &config_bytes).await?;
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media_type::OCI_MANIFEST.to_string()),
+        artifact_type: None,
+        config,
+        layers,
+        subject: None,
+        annotations: None,
+    };
+    let raw = RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?;
+    sink.put_manifest(&raw, Some(tag)).await?;
+    Ok(())
+}
+
 pub(crate) async fn read_sig_image(source: &dyn ContentSource, tag: &str) -> Result<Option<ImageManifest>> {
     match source.manifest(tag).await {
         Ok(raw) => match raw.parse()? {
@@ -352,20 +372,7 @@ async fn sign_legacy(
             )));
         }
         layers.push(layer.clone());
-        let config_bytes = legacy_config(&layers);
-        let config = Descriptor::for_bytes(media_type::OCI_CONFIG, &config_bytes);
-        sink.put_blob_bytes(&config, &config_bytes).await?;
-        let manifest = ImageManifest {
-            schema_version: 2,
-            media_type: Some(media_type::OCI_MANIFEST.to_string()),
-            artifact_type: None,
-            config,
-            layers,
-            subject: None,
-            annotations: None,
-        };
-        let raw = RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?;
-        sink.put_manifest(&raw, Some(&tag)).await?;
+        put_legacy_image(sink, &tag, layers).await?;
         // Nothing on the registry prevents lost updates: re-read and check our layer survived;
         // the loop's next turn finds it (and stops) or adds it again.
         tokio::time::sleep(std::time::Duration::from_millis(50 + u64::from(attempt) * 37)).await;
