@@ -4,11 +4,15 @@
 Usage: tokensrv.py PORT KEY_PEM CERT_PEM ISSUER
 
 - testuser/testpass (HTTP Basic on GET) gets every requested action; anonymous gets "pull" only.
+- shortlived/testpass gets the same rights as testuser, but its tokens expire after
+  TOKENSRV_SHORT_LIFETIME seconds (default 2; `expires_in` says so), to test re-authentication
+  in the middle of long operations.
 - POST with grant_type=refresh_token&refresh_token=chainseal-refresh-token (docker's identity
   token flow) is treated as testuser.
 Needs pyjwt and cryptography (the tools venv has both). Never use outside tests.
 """
 import base64
+import os
 import sys
 import time
 import uuid
@@ -25,9 +29,10 @@ KEY = open(KEY_PEM, "rb").read()
 X5C = base64.b64encode(
     x509.load_pem_x509_certificate(open(CERT_PEM, "rb").read()).public_bytes(Encoding.DER)
 ).decode()
-ACCOUNTS = {"testuser": "testpass"}
+ACCOUNTS = {"testuser": "testpass", "shortlived": "testpass"}
 REFRESH_TOKENS = {"chainseal-refresh-token": "testuser"}
 LIFETIME = 300
+SHORT_LIFETIME = int(os.environ.get("TOKENSRV_SHORT_LIFETIME", "2"))
 
 
 def grants(scope, authenticated):
@@ -48,18 +53,22 @@ class Issuer(BaseHTTPRequestHandler):
 
     def issue(self, service, scopes, user):
         now = int(time.time())
+        lifetime = SHORT_LIFETIME if user == "shortlived" else LIFETIME
+        # distribution 2.8.2 accepts tokens up to 60 s past `exp` (clock-skew leeway): pull
+        # short-lived tokens' claims back by that much so they really stop working on time.
+        skew = 60 if user == "shortlived" else 0
         claims = {
             "iss": ISSUER,
             "sub": user or "",
             "aud": service,
             "iat": now,
-            "nbf": now - 10,
-            "exp": now + LIFETIME,
+            "nbf": now - 10 - skew,
+            "exp": now + lifetime - skew,
             "jti": uuid.uuid4().hex,
             "access": [g for s in scopes for g in grants(s, user is not None)],
         }
         token = jwt.encode(claims, KEY, algorithm="RS256", headers={"x5c": [X5C]})
-        self.reply(200, {"token": token, "access_token": token, "expires_in": LIFETIME})
+        self.reply(200, {"token": token, "access_token": token, "expires_in": lifetime})
 
     def do_GET(self):
         url = urlsplit(self.path)

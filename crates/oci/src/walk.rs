@@ -38,9 +38,14 @@
 //! of entries, path length (also bounding GNU long-name headers; PAX headers are capped at
 //! 1 MiB), and content size handed to a visitor.
 //!
-//! Known simplification: a later entry under a path whose parent an earlier layer made a
-//! symlink (e.g. `bin -> usr/bin`, then `bin/x`) is recorded at the literal path `bin/x`;
-//! [`SquashedView::resolve`] finds it through either spelling only for the literal one.
+//! Symlinked parents are followed, as containerd and docker do when they apply a layer onto
+//! the rootfs of the layers below: when an earlier entry made `a` a symlink to a directory
+//! `x`, a later `a/b/file` (and a whiteout `a/.wh.f`) lands at `x/b/file` (`x/f`). Every
+//! directory component of an entry's path is resolved against the view so far, relative
+//! targets from the link's directory and absolute ones from the image root, `..` clamped at
+//! the root (nothing escapes the image), at most [`MAX_LINK_HOPS`] links per path. The last
+//! component is never followed (an entry replaces a symlink at its own path). A path whose
+//! parents form a loop, or need more hops, is recorded at its literal spelling.
 //!
 //! # Example
 //! ```
@@ -80,6 +85,8 @@ use crate::source::ContentSource;
 pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// Prefix of whiteout file names.
 pub const WHITEOUT_PREFIX: &str = ".wh.";
+/// Most symlinks followed while resolving one path (Linux's `MAXSYMLINKS` is 40).
+pub const MAX_LINK_HOPS: usize = 40;
 
 /// The layer an entry came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +238,8 @@ pub struct ViewEntry {
 pub struct SquashedView {
     layers: Vec<LayerInfo>,
     entries: BTreeMap<String, ViewEntry>,
+    /// A symlink was ever recorded (paths need resolving only then).
+    has_symlinks: bool,
 }
 
 impl SquashedView {
@@ -298,7 +307,7 @@ impl SquashedView {
             };
             if let Some((target, from_root)) = link {
                 hops += 1;
-                if hops > 40 {
+                if hops > MAX_LINK_HOPS {
                     return None;
                 }
                 resolved.pop();
@@ -312,6 +321,67 @@ impl SquashedView {
         }
         let here = resolved.join("/");
         self.entries.get(&here).map(|e| (here, e))
+    }
+
+    /// Resolve every component of the directory path `dir` through the symlinks recorded so
+    /// far, inside the image (see the module docs). `None` when more than [`MAX_LINK_HOPS`]
+    /// links are involved (a loop).
+    pub fn resolve_dir(&self, dir: &str) -> Option<String> {
+        let mut pending: Vec<&str> = dir.split('/').rev().collect();
+        let mut out = String::with_capacity(dir.len());
+        let mut starts: Vec<usize> = Vec::new();
+        let mut hops = 0;
+        while let Some(comp) = pending.pop() {
+            match comp {
+                "" | "." => continue,
+                ".." => {
+                    // Clamped at the image root, like `..` in `/`.
+                    if let Some(start) = starts.pop() {
+                        out.truncate(start);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            starts.push(out.len());
+            if !out.is_empty() {
+                out.push('/');
+            }
+            out.push_str(comp);
+            if let Some(ViewEntry { kind: EntryKind::Symlink(target), .. }) = self.entries.get(out.as_str()) {
+                hops += 1;
+                if hops > MAX_LINK_HOPS {
+                    return None;
+                }
+                if let Some(start) = starts.pop() {
+                    out.truncate(start);
+                }
+                if target.starts_with('/') {
+                    out.clear();
+                    starts.clear();
+                }
+                pending.extend(target.split('/').rev());
+            }
+        }
+        Some(out)
+    }
+
+    /// Where an entry at normalised `path` really lands: its parent directories resolved
+    /// through symlinks (see the module docs); the literal path when they loop.
+    fn redirect(&self, path: String) -> String {
+        if !self.has_symlinks {
+            return path;
+        }
+        let Some((dir, base)) = path.rsplit_once('/') else { return path };
+        match self.resolve_dir(dir) {
+            Some(d) if d == dir => path,
+            Some(d) if d.is_empty() => base.to_string(),
+            Some(d) => format!("{d}/{base}"),
+            None => {
+                tracing::debug!(path, "symlinked parents loop or need too many hops; using the literal path");
+                path
+            }
+        }
     }
 }
 
@@ -411,7 +481,7 @@ impl<V: LayerVisitor> Walker<V> {
         let raw_path = entry.path_bytes();
         let max_path = self.limits.max_path_len;
         Limits::check(|| format!("path length in {what}"), raw_path.len() as u64, max_path as u64, "bytes")?;
-        let path = normalize_path(&raw_path);
+        let path = self.view.redirect(normalize_path(&raw_path));
         if path.is_empty() {
             return Ok(()); // the root directory itself
         }
@@ -429,7 +499,7 @@ impl<V: LayerVisitor> Walker<V> {
         } else if etype.is_symlink() {
             EntryKind::Symlink(link()?)
         } else if etype.is_hard_link() {
-            EntryKind::Hardlink(normalize_path(link()?.as_bytes()))
+            EntryKind::Hardlink(self.view.redirect(normalize_path(link()?.as_bytes())))
         } else {
             EntryKind::Other
         };
@@ -474,6 +544,9 @@ impl<V: LayerVisitor> Walker<V> {
                 self.view.entries.remove(ancestor);
             }
             cut += pos + 1;
+        }
+        if matches!(kind, EntryKind::Symlink(_)) {
+            self.view.has_symlinks = true;
         }
         self.view.entries.insert(path.clone(), ViewEntry { layer: info.index, kind: kind.clone(), size, mode });
 

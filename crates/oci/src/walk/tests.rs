@@ -261,3 +261,75 @@ fn visitor_errors_stop_the_walk() {
     let (d, b) = layer(&[T::File(b"a", b"1")]);
     assert!(matches!(walk_layers(Fail, [(d, &b[..])], Limits::default()), Err(Error::Visitor(_))));
 }
+
+#[test]
+fn entries_under_a_symlinked_directory_land_in_its_target() {
+    let l0 = layer(&[T::Dir(b"x/"), T::File(b"x/old", b"o"), T::Sym(b"a", "x"), T::Sym(b"abs", "/x/sub")]);
+    let l1 = layer(&[
+        T::File(b"a/b/file", b"new"),
+        T::File(b"abs/f", b"1"),
+        T::File(b"a/.wh.old", b""),
+        T::Hard(b"h", "a/b/file"),
+    ]);
+    let rec = Recorder { want_content: vec!["x/b/file"], ..Recorder::default() };
+    let (rec, view) = walk(vec![l0, l1], rec).unwrap();
+    assert!(view.is_current("x/b/file", 1), "{:?}", view.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    assert!(view.get("a/b/file").is_none(), "never at the literal path");
+    assert_eq!(view.get("a").unwrap().kind, EntryKind::Symlink("x".into()), "the link stays a link");
+    assert!(view.is_current("x/sub/f", 1), "absolute targets start at the image root");
+    assert!(view.get("x/old").is_none(), "whiteouts are redirected too");
+    assert!(rec.deletions.contains(&("x/old".into(), false, 1)));
+    assert_eq!(view.get("h").unwrap().kind, EntryKind::Hardlink("x/b/file".into()));
+    assert_eq!(rec.contents, vec![("x/b/file".to_string(), b"new".to_vec())], "visitors see the real path");
+    assert_eq!(view.resolve("a/b/file").unwrap().0, "x/b/file", "both spellings resolve");
+}
+
+/// Layer 0 holds the symlinks `links`, layer 1 a file at each of `writes`: where the files
+/// land in the squashed view (paths written by layer 1, sorted), and the view.
+fn landing(links: &[(&str, &str)], writes: &[&str]) -> (Vec<String>, SquashedView) {
+    let l0: Vec<T<'_>> = links.iter().map(|(n, t)| T::Sym(n.as_bytes(), t)).collect();
+    let l1: Vec<T<'_>> = writes.iter().map(|n| T::File(n.as_bytes(), b"x")).collect();
+    let (_, view) = walk(vec![layer(&l0), layer(&l1)], Recorder::default()).unwrap();
+    let landed = view.iter().filter(|(_, e)| e.layer == 1).map(|(p, _)| p.to_string()).collect();
+    (landed, view)
+}
+
+#[test]
+fn chained_and_relative_parent_links() {
+    // usr-merge style: bin -> usr/bin, usr/bin -> ../opt/bin (relative to usr/), lib -> ./usr/lib
+    let links = [("bin", "usr/bin"), ("usr/bin", "../opt/bin"), ("lib", "./usr/lib"), ("usr/lib/self", ".")];
+    let (landed, _) = landing(&links, &["bin/tool", "lib/self/self/libc.so"]);
+    assert_eq!(landed, ["opt/bin/tool", "usr/lib/libc.so"]);
+}
+
+#[test]
+fn hostile_parent_links_never_escape_and_loops_end() {
+    let links = [
+        ("up", "../../../.."),
+        ("escape", "/../../etc"),
+        ("loop1", "loop2"),
+        ("loop2", "loop1"),
+        ("self", "self/x"),
+        ("deep", "d/../../../../d2"),
+    ];
+    let writes = ["up/etc/passwd", "escape/shadow", "loop1/f", "self/g", "deep/h"];
+    let (landed, view) = landing(&links, &writes);
+    // `..` is clamped at the image root; loops (more than MAX_LINK_HOPS links) keep the
+    // literal spelling, so nothing is lost.
+    assert_eq!(landed, ["d2/h", "etc/passwd", "etc/shadow", "loop1/f", "self/g"]);
+    assert!(view.resolve_dir("loop1").is_none());
+    assert!(view.iter().all(|(p, _)| !p.starts_with("..") && !p.starts_with('/')));
+}
+
+#[test]
+fn long_link_chains_are_bounded() {
+    // 60 links in a chain: more than MAX_LINK_HOPS, so the literal path is kept.
+    let names: Vec<String> = (0..60).map(|i| format!("l{i}")).collect();
+    let mut entries: Vec<T<'_>> = (0..59).map(|i| T::Sym(names[i].as_bytes(), names[i + 1].as_str())).collect();
+    entries.push(T::Sym(names[59].as_bytes(), "real"));
+    let l0 = layer(&entries);
+    let l1 = layer(&[T::File(b"l0/f", b"x"), T::File(b"l30/f", b"y")]);
+    let (_, view) = walk(vec![l0, l1], Recorder::default()).unwrap();
+    assert!(view.is_current("l0/f", 1), "60 hops: literal");
+    assert!(view.is_current("real/f", 1), "30 hops: resolved");
+}
