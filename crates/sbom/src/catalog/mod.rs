@@ -12,6 +12,8 @@ pub(crate) mod osrelease;
 pub(crate) mod php;
 pub(crate) mod python;
 pub(crate) mod rpm;
+pub(crate) mod rpm_bdb;
+pub(crate) mod rpm_ndb;
 pub(crate) mod ruby;
 pub(crate) mod rust;
 
@@ -157,15 +159,54 @@ pub(crate) fn license(raw: &str) -> Option<String> {
     {
         return None;
     }
-    let canon = match spdx::Expression::canonicalize(raw) {
-        Ok(None) => Some(raw.to_string()),
+    let canon = |s: &str| match spdx::Expression::canonicalize(s) {
+        Ok(None) => Some(s.to_string()),
         Ok(Some(c)) => Some(c),
         Err(_) => None,
     };
-    if let Some(c) = canon.filter(|c| spdx::Expression::parse(c).is_ok()) {
+    if let Some(c) = canon(raw).filter(|c| spdx::Expression::parse(c).is_ok()) {
         return Some(c);
     }
+    // rpm and Debian write the operators in lower case (`GPLv2+ and LGPLv2+`)
+    let upper: String = raw
+        .split(' ')
+        .map(|w| match w {
+            "and" => "AND".to_string(),
+            "or" => "OR".to_string(),
+            "with" => "WITH".to_string(),
+            w => gnu_short_name(w).unwrap_or_else(|| w.to_string()),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if upper != raw {
+        if let Some(c) = canon(&upper).filter(|c| spdx::Expression::parse(c).is_ok()) {
+            return Some(c);
+        }
+    }
     Some(raw.lines().next().unwrap_or(raw).chars().take(200).collect())
+}
+
+/// rpm's legacy short names for the GNU licences, read literally: `GPLv2+` is
+/// `GPL-2.0-or-later`, `LGPLv2.1` is `LGPL-2.1-only` (surrounding parentheses kept).
+fn gnu_short_name(word: &str) -> Option<String> {
+    let open = word.len() - word.trim_start_matches('(').len();
+    let close = word.len() - word.trim_end_matches(')').len();
+    let core = word.get(open..word.len().checked_sub(close)?)?;
+    let (family, rest) =
+        ["AGPLv", "LGPLv", "GPLv"].iter().find_map(|f| core.strip_prefix(f).map(|r| (&f[..f.len() - 1], r)))?;
+    let (ver, later) = match rest.strip_suffix('+') {
+        Some(v) => (v, true),
+        None => (rest, false),
+    };
+    let ver = match (family, ver) {
+        ("GPL", "1") => "1.0",
+        ("GPL" | "LGPL", "2") => "2.0",
+        ("LGPL", "2.1") => "2.1",
+        ("GPL" | "LGPL" | "AGPL", "3") => "3.0",
+        _ => return None,
+    };
+    let suffix = if later { "or-later" } else { "only" };
+    Some(format!("{}{family}-{ver}-{suffix}{}", &word[..open], &word[word.len() - close..]))
 }
 
 /// Is `s` a canonical SPDX expression (as [`license`] returns for valid ones)?
