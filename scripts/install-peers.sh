@@ -22,7 +22,7 @@ log() { printf 'install-peers: %s\n' "$*" >&2; }
 
 # --- Debian packages: distribution 2.8.2 (no referrers API), skopeo, umoci, htpasswd, openssl.
 need_apt=()
-for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci htpasswd:apache2-utils openssl:openssl jq:jq zstd:zstd; do
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci htpasswd:apache2-utils openssl:openssl jq:jq zstd:zstd mmdebstrap:mmdebstrap; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
@@ -61,6 +61,7 @@ fi
 # --- Fuzzing and supply-chain checks of chainseal itself (Rust tools, pinned).
 CARGO_FUZZ=0.13.2
 CARGO_DENY=0.20.2
+CARGO_AUDITABLE=0.7.2
 rust_tool() { # binary crate version
   local stamp="$TOOLS/bin/.$1.version"
   if [ ! -x "$TOOLS/bin/$1" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$3" ]; then
@@ -71,6 +72,8 @@ rust_tool() { # binary crate version
 }
 rust_tool cargo-fuzz cargo-fuzz $CARGO_FUZZ
 rust_tool cargo-deny cargo-deny $CARGO_DENY
+# cargo-auditable builds the Rust binary of the SBOM accuracy images (scripts/make-accuracy-images.py).
+rust_tool cargo-auditable cargo-auditable $CARGO_AUDITABLE
 
 # --- Python: validators, sigstore-python, token issuer deps, maturin/pytest for the bindings.
 VENV="$TOOLS/venv"
@@ -88,7 +91,7 @@ if [ ! -x "$VENV/bin/sbomcheck" ]; then
   "$VENV/bin/pip" install -q 'ntia-conformance-checker==6.0.0'
 fi
 
-for t in docker-registry skopeo umoci cosign cosign-v2 syft crane ferro-oci-server cargo-fuzz cargo-deny; do
+for t in mmdebstrap cargo-auditable docker-registry skopeo umoci cosign cosign-v2 syft crane ferro-oci-server cargo-fuzz cargo-deny; do
   command -v "$t" >/dev/null 2>&1 || { log "missing peer after install: $t"; exit 1; }
 done
 log "all peers present in $TOOLS"

@@ -5,52 +5,18 @@ Usage: scripts/sbom-compare.py SOURCE [SOURCE...]
   SOURCE: dir:PATH or oci-dir:PATH (passed to both tools as is)
 Env: CHAINSEAL_BIN (default target/release/chainseal), SYFT (default ~/.cache/chainseal/tools/bin/syft).
 
-For each source prints recall and precision of chainseal's (name, version, purl type) set
-against syft's (syft taken as the reference), the differences, and wall time and peak memory
-(max RSS of the child, from wait4) of both tools with their ratios. Not a test: a benchmark.
+For each source prints recall and precision of chainseal's (purl type, name, version) set
+against syft's (syft taken as the reference; names normalised per ecosystem by
+scripts/sbomkeys.py), the differences, and wall time and peak memory (max RSS of the child,
+from wait4) of both tools with their ratios. Not a test: a benchmark (scripts/sbom-accuracy.sh
+scores both tools against package-manager truth instead).
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 
-
-def run(cmd):
-    """Run cmd, return (stdout bytes, seconds, peak RSS in MiB)."""
-    start = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(p.pid, 0)
-        secs = time.monotonic() - start
-        out.seek(0)
-        err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"{cmd[0]} failed: {err.read().decode(errors='replace')[-2000:]}")
-        return out.read(), secs, usage.ru_maxrss / 1024.0
-
-
-def norm_name(ptype, name):
-    if ptype == "pypi":
-        return name.lower().replace("_", "-").replace(".", "-")
-    return name
-
-
-def keyset(doc):
-    keys = set()
-    todo = list(doc.get("components", []))
-    while todo:
-        c = todo.pop()
-        todo += c.get("components", [])
-        purl = c.get("purl")
-        if not purl or not purl.startswith("pkg:"):
-            continue
-        ptype = purl[4:].split("/", 1)[0]
-        if ptype == "oci":
-            continue
-        keys.add((norm_name(ptype, c.get("name", "")), c.get("version", ""), ptype))
-    return keys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sbomkeys import keyset, run  # noqa: E402  (shared with sbom-accuracy.py)
 
 
 def main():

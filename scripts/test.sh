@@ -53,6 +53,7 @@ run_step "release dogfooding (own SBOM, sign, verify)" env CHAINSEAL_BIN="$CHAIN
 run_step "cargo deny (licenses, bans, sources)" cargo deny --locked check licenses bans sources
 run_step "fuzz smoke (${FUZZ_SECONDS:-10} s per target)" bash scripts/fuzz-smoke.sh
 
+run_step "SBOM accuracy vs package-manager truth (deb, pypi, npm, cargo, golang; syft side by side)" env CHAINSEAL_BIN="$CHAINSEAL_BIN" bash scripts/sbom-accuracy.sh
 echo
 echo "== done"
 # Suites before this point stop the script on failure (set -e); these four are counted.

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SBOM speed benchmark (not a test): chainseal vs syft on the same images in the same run,
+# wall time and peak RSS from /usr/bin/time, and the chainseal/syft ratios (goal: <= 0.2).
+#
+#   bash scripts/bench-sbom.sh
+#
+# Images (built once by scripts/make-accuracy-images.py --bench, cached like the accuracy
+# suite's): `accuracy` (the small one: Debian rootfs + pip + npm + cargo + go + deletions) and
+# `bench-large` (about 1 GB uncompressed: the same layers, many more pip and npm packages, and
+# the Go toolchain tree as padding of real files). Both tools write CycloneDX JSON to a file.
+# Env: RUNS (default 3; the median is shown), CHAINSEAL_BIN, SYFT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS=${CHAINSEAL_TOOLS:-$HOME/.cache/chainseal/tools}
+export PATH="$TOOLS/bin:$PATH"
+export SYFT_CHECK_FOR_APP_UPDATE=false
+RUNS=${RUNS:-3}
+CHAINSEAL_BIN=${CHAINSEAL_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/chainseal}
+SYFT=${SYFT:-$TOOLS/bin/syft}
+[ -x /usr/bin/time ] || { echo "bench-sbom: /usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
+[ -x "$CHAINSEAL_BIN" ] || { echo "bench-sbom: no chainseal at $CHAINSEAL_BIN (cargo build --release -p chainseal-cli)" >&2; exit 2; }
+[ -x "$SYFT" ] || { echo "bench-sbom: no syft at $SYFT (bash scripts/install-peers.sh)" >&2; exit 2; }
+
+dir=$(bash scripts/sbom-accuracy.sh --images --bench)
+out=$(mktemp -d "${TMPDIR:-/tmp}/bench-sbom.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+
+# measure NAME CMD...: RUNS runs; prints "median_seconds peak_rss_mib" (RSS: the largest run)
+measure() {
+    local name=$1; shift
+    local times=() rss=0 i
+    for ((i = 0; i < RUNS; i++)); do
+        /usr/bin/time -f '%e %M' -o "$out/$name.time" "$@" > "$out/$name.json" 2> "$out/$name.err" \
+            || { echo "bench-sbom: $name failed:" >&2; tail -n 20 "$out/$name.err" >&2; exit 1; }
+        read -r t m < <(tail -n 1 "$out/$name.time")
+        times+=("$t")
+        [ "$m" -gt "$rss" ] && rss=$m
+    done
+    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$((rss / 1024))"
+}
+
+echo "chainseal $("$CHAINSEAL_BIN" --version 2>/dev/null | head -n 1), $("$SYFT" version 2>/dev/null | grep -m1 '^Version' | tr -s ' ')"
+echo "$RUNS runs each, median wall time, largest peak RSS; $(nproc) CPUs"
+printf '%-12s %9s %8s | %10s %9s | %10s %9s | %9s %9s\n' image uncompMB entries \
+    "chainseal s" "MiB" "syft s" "MiB" "time x" "RSS x"
+for img in accuracy bench-large; do
+    layout="$dir/$img"
+    read -r c_t c_m < <(measure chainseal "$CHAINSEAL_BIN" -q sbom "oci-dir:$layout" -o cyclonedx-json)
+    read -r s_t s_m < <(measure syft "$SYFT" scan "oci-dir:$layout" -q -o cyclonedx-json)
+    read -r mb entries < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))[sys.argv[2]]; print(s["uncompressed"]//1000000, s["entries"])' "$dir/sizes.json" "$img")
+    c_n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])).get("components",[])))' "$out/chainseal.json")
+    s_n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])).get("components",[])))' "$out/syft.json")
+    printf '%-12s %9s %8s | %10s %9s | %10s %9s | %9s %9s\n' "$img" "$mb" "$entries" "$c_t" "$c_m" "$s_t" "$s_m" \
+        "$(python3 -c "print(f'{$c_t/$s_t:.3f}')")" "$(python3 -c "print(f'{$c_m/$s_m:.3f}')")"
+    echo "             components: chainseal $c_n, syft $s_n (syft lists files too)"
+done
+echo "ratios are chainseal / syft; the goal is <= 0.200 for both"
