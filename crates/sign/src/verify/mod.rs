@@ -18,6 +18,7 @@
 
 mod extra;
 mod keyonly;
+mod memo;
 mod step;
 
 use std::path::Path;
@@ -140,6 +141,8 @@ impl<T, P> VerifierBuilder<T, P> {
 impl VerifierBuilder<TrustRoot, Policy> {
     /// Check the trust material and build the verifier.
     pub fn build(self) -> Result<BundleVerifier> {
+        // Parse the root's public keys once for every later verification (see `memo`).
+        memo::register_trust_root(self.trust.trusted_root());
         let inner = Verifier::new(self.trust.trusted_root())
             .map_err(|e| Error::TrustRoot(format!("{}: {e}", self.trust.origin())))?;
         Ok(BundleVerifier { inner, trust: self.trust, policy: self.policy, limits: self.limits })
@@ -183,6 +186,8 @@ impl BundleVerifier {
     /// Verify `bundle` over `artifact`. Every failure is an [`Error::Verification`] naming the
     /// step, except unreadable input files ([`Error::Io`]).
     pub fn verify(&self, artifact: ArtifactInput<'_>, bundle: &Bundle) -> Result<Verified> {
+        // Identical signature checks within this one verification are done once (see `memo`).
+        let _memo = memo::Scope::enter();
         shape::check(bundle)?;
         let has_key_material =
             matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_));
