@@ -1,12 +1,14 @@
-//! Executables: Go build info (Go ≥ 1.18 inline format: main module, dependencies, toolchain)
-//! and cargo-auditable `.dep-v0` sections (zlib-compressed JSON dependency tree).
+//! Executables: Go build info (main module, dependencies, toolchain; both the Go ≥ 1.18 inline
+//! format and the older pointer format of Go 1.13–1.17, where the header points at the
+//! `runtime.buildVersion` and `runtime.modinfo` string headers in the data segment) and
+//! cargo-auditable `.dep-v0` sections (zlib-compressed JSON dependency tree).
 //!
 //! The build-info record format is read by hand from its documented layout
 //! (`debug/buildinfo` in the Go tree); `object` finds sections in ELF, Mach-O and PE.
 
 use std::io::Read as _;
 
-use object::{Object as _, ObjectSection as _};
+use object::{Object as _, ObjectSection as _, ObjectSegment as _};
 use serde::Deserialize;
 
 use super::{Found, golang, package};
@@ -38,9 +40,10 @@ pub(crate) fn catalog_binary(path: &str, layer: Option<&str>, bytes: &[u8]) -> F
         .filter(|d| d.starts_with(GO_MAGIC))
         .or_else(|| memchr::memmem::find_iter(bytes, GO_MAGIC).find(|i| i % 16 == 0).and_then(|i| bytes.get(i..)));
     if let Some(data) = go {
-        match parse_go_buildinfo(data) {
+        let at = |addr: u64, len: u64| obj.as_ref().and_then(|o| read_at_address(o, bytes, addr, len));
+        match parse_go_buildinfo(data).or_else(|| parse_go_buildinfo_pointers(data, &at)) {
             Some((goversion, modinfo)) => go_packages(path, layer, &goversion, &modinfo, file_hash(), &mut out),
-            None => out.warn(path, "Go build info in an old (pre-1.18) or unreadable format; Go modules not listed"),
+            None => out.warn(path, "unreadable Go build info; Go modules not listed"),
         }
     }
     // Rust, cargo-auditable
@@ -87,6 +90,62 @@ fn parse_go_buildinfo(data: &[u8]) -> Option<(String, String)> {
     }
     let modinfo = String::from_utf8_lossy(modinfo).into_owned();
     Some((version, modinfo))
+}
+
+/// The bytes at virtual address `addr`, `len` long, from the loaded segment that holds them.
+fn read_at_address<'a>(obj: &object::File<'_>, bytes: &'a [u8], addr: u64, len: u64) -> Option<&'a [u8]> {
+    obj.segments().find_map(|seg| {
+        let (off, size) = seg.file_range();
+        let rel = addr.checked_sub(seg.address())?;
+        if rel.checked_add(len)? > size {
+            return None;
+        }
+        let start = usize::try_from(off.checked_add(rel)?).ok()?;
+        bytes.get(start..start.checked_add(usize::try_from(len).ok()?)?)
+    })
+}
+
+/// Most bytes a pointed-to build-info string may have (real ones are a few KB).
+const MAX_GO_STRING: u64 = 1 << 20;
+
+/// Go 1.13–1.17 build info: after the magic, the pointer size, an endianness flag, then two
+/// pointers to Go string headers `{data pointer, length}` (`runtime.buildVersion`,
+/// `runtime.modinfo`). `at` reads bytes at a virtual address.
+fn parse_go_buildinfo_pointers<'a>(data: &[u8], at: &dyn Fn(u64, u64) -> Option<&'a [u8]>) -> Option<(String, String)> {
+    let ptr_size = usize::from(*data.get(14)?);
+    let big = match *data.get(15)? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let ptr = |b: &[u8]| -> Option<u64> {
+        Some(match (ptr_size, big) {
+            (4, false) => u64::from(u32::from_le_bytes(b.get(..4)?.try_into().ok()?)),
+            (4, true) => u64::from(u32::from_be_bytes(b.get(..4)?.try_into().ok()?)),
+            (8, false) => u64::from_le_bytes(b.get(..8)?.try_into().ok()?),
+            (8, true) => u64::from_be_bytes(b.get(..8)?.try_into().ok()?),
+            _ => return None,
+        })
+    };
+    let string = |header_addr: u64| -> Option<&[u8]> {
+        let header = at(header_addr, 2 * ptr_size as u64)?;
+        let (addr, len) = (ptr(header)?, ptr(header.get(ptr_size..)?)?);
+        if len > MAX_GO_STRING {
+            return None;
+        }
+        if len == 0 { Some(&[]) } else { at(addr, len) }
+    };
+    let version = string(ptr(data.get(16..)?)?)?;
+    let mut modinfo = string(ptr(data.get(16 + ptr_size..)?)?).unwrap_or_default();
+    if version.is_empty() {
+        return None;
+    }
+    if modinfo.len() >= 33 && modinfo.get(modinfo.len() - 17) == Some(&b'\n') {
+        modinfo = &modinfo[16..modinfo.len() - 16];
+    } else {
+        modinfo = &[];
+    }
+    Some((String::from_utf8_lossy(version).into_owned(), String::from_utf8_lossy(modinfo).into_owned()))
 }
 
 fn go_packages(
@@ -261,6 +320,93 @@ mod tests {
         assert_eq!(names, vec!["github.com/fork/b", "stdlib", "example.com/app"]);
         assert_eq!(found.components[1].purl.as_deref(), Some("pkg:golang/stdlib@1.22.1"));
         assert_eq!(found.edges.len(), 2);
+    }
+
+    /// A minimal 64-bit little-endian ELF executable, one PT_LOAD segment at `BASE` mapping the
+    /// whole file, holding Go 1.13–1.17 pointer-format build info: the header at 128 points at
+    /// two Go string headers, which point at the version and the framed modinfo.
+    fn old_go_elf(version: &str, modinfo: &str) -> Vec<u8> {
+        const BASE: u64 = 0x40_0000;
+        let mut payload = Vec::new();
+        payload.extend_from_slice(GO_MAGIC);
+        payload.extend([8u8, 0]);
+        let p = |n: usize| BASE + 128 + n as u64;
+        payload.extend(p(32).to_le_bytes());
+        payload.extend(p(48).to_le_bytes());
+        payload.extend(p(64).to_le_bytes());
+        payload.extend((version.len() as u64).to_le_bytes());
+        payload.extend(p(64 + version.len()).to_le_bytes());
+        payload.extend((modinfo.len() as u64).to_le_bytes());
+        payload.extend_from_slice(version.as_bytes());
+        payload.extend_from_slice(modinfo.as_bytes());
+        let total = (128 + payload.len()) as u64;
+        let mut elf = Vec::new();
+        elf.extend([0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+        elf.resize(16, 0);
+        elf.extend(2u16.to_le_bytes()); // ET_EXEC
+        elf.extend(0x3eu16.to_le_bytes()); // x86-64
+        elf.extend(1u32.to_le_bytes());
+        elf.extend(BASE.to_le_bytes()); // entry
+        elf.extend(64u64.to_le_bytes()); // phoff
+        elf.extend(0u64.to_le_bytes()); // shoff
+        elf.extend(0u32.to_le_bytes());
+        for v in [64u16, 56, 1, 64, 0, 0] {
+            elf.extend(v.to_le_bytes());
+        }
+        elf.extend(1u32.to_le_bytes()); // PT_LOAD
+        elf.extend(6u32.to_le_bytes());
+        for v in [0, BASE, BASE, total, total, 0x1000] {
+            elf.extend(v.to_le_bytes());
+        }
+        elf.resize(128, 0);
+        elf.extend(payload);
+        elf
+    }
+
+    #[test]
+    fn go_buildinfo_pointer_format_before_go_1_18() {
+        let mi = format!(
+            "{}path\texample.com/old\nmod\texample.com/old\tv0.3.0\t\ndep\tgolang.org/x/text\tv0.3.7\th1:olpwvP2KacW1ZWvsR7uQhoyTYvKAupfQrRGBFM352Gk=\n{}",
+            "0123456789abcdef", "\n123456789abcdef"
+        );
+        let bin = old_go_elf("go1.16.15", &mi);
+        let found = catalog_binary("usr/bin/old", None, &bin);
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        let purls: Vec<&str> = found.components.iter().filter_map(|c| c.purl.as_deref()).collect();
+        assert_eq!(
+            purls,
+            vec![
+                "pkg:golang/golang.org/x/text@v0.3.7",
+                "pkg:golang/stdlib@1.16.15",
+                "pkg:golang/example.com/old@v0.3.0"
+            ]
+        );
+        assert_eq!(found.components[1].version, "go1.16.15");
+        // modinfo without its sentinels: the toolchain alone is still known
+        let found = catalog_binary("x", None, &old_go_elf("go1.14", "mod\tx\tv1\t\n"));
+        let names: Vec<&str> = found.components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["stdlib"]);
+    }
+
+    #[test]
+    fn hostile_old_go_buildinfo_never_panics() {
+        let mi = format!("{}mod\tx\tv1\t\n{}", "0123456789abcdef", "\n123456789abcdef");
+        let bin = old_go_elf("go1.16", &mi);
+        for at in 128..bin.len().min(128 + 64) {
+            for v in [0u8, 0xff, 0x7f] {
+                let mut b = bin.clone();
+                b[at] = v;
+                let _ = catalog_binary("x", None, &b);
+            }
+        }
+        // a string header claiming 2^63 bytes
+        let mut b = bin.clone();
+        b[128 + 40..128 + 48].copy_from_slice(&(1u64 << 63).to_le_bytes());
+        let f = catalog_binary("x", None, &b);
+        assert!(f.components.is_empty() && !f.warnings.is_empty());
+        for n in (0..bin.len()).step_by(5) {
+            let _ = catalog_binary("x", None, &bin[..n]);
+        }
     }
 
     #[test]
