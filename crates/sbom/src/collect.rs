@@ -188,7 +188,7 @@ impl Collector {
         match want {
             Want::Skip => Ok(()),
             Want::Content if catalog::java::is_archive(&path) => {
-                let bytes = read_limited(reader, self.limits.max_binary_file)?;
+                let bytes = read_limited(reader, self.limits.max_binary_file, meta.size)?;
                 let Some(bytes) = bytes else {
                     self.warn(&path, "archive larger than the binary-file limit; skipped");
                     return Ok(());
@@ -206,7 +206,7 @@ impl Collector {
                     self.warn(&path, "total evidence limit reached; skipped");
                     return Ok(());
                 }
-                match read_limited(reader, self.limits.max_evidence_file)? {
+                match read_limited(reader, self.limits.max_evidence_file, meta.size)? {
                     Some(bytes) => {
                         self.kept_bytes += bytes.len() as u64;
                         self.keep(path, meta, Payload::Text(bytes));
@@ -228,12 +228,12 @@ impl Collector {
                 if got < 4 || !catalog::binary::is_executable_magic(&magic) {
                     return Ok(());
                 }
-                let rest = read_limited(reader, self.limits.max_binary_file)?;
-                let Some(rest) = rest else { return Ok(()) };
-                let mut bytes = Vec::with_capacity(rest.len() + 4);
+                // one buffer of the announced size: no doubling growth, no second copy
+                let mut bytes = Vec::with_capacity(capacity(self.limits.max_binary_file, meta.size).saturating_add(4));
                 bytes.extend_from_slice(&magic);
-                bytes.extend_from_slice(&rest);
-                drop(rest);
+                if !read_limited_into(reader, self.limits.max_binary_file, &mut bytes)? {
+                    return Ok(());
+                }
                 let found = catalog::binary::catalog_binary(&path, meta.layer, &bytes);
                 if !found.components.is_empty() || !found.warnings.is_empty() {
                     self.keep(path, meta, Payload::Parsed(found));
@@ -343,6 +343,9 @@ pub(crate) fn build_sbom(found: Found, source: SourceInfo, created: i64, limits:
             }
         }
     }
+    for c in merged.values_mut() {
+        crate::cpe::derive(c);
+    }
     // the source's supplier supplies its own applications (a private app, a main module)
     if let Some(sup) = &source.supplier {
         for c in
@@ -396,9 +399,54 @@ fn merge_into(m: &mut crate::model::Component, c: crate::model::Component) {
     }
 }
 
-/// Read at most `limit` bytes; `None` if there is more.
-fn read_limited(reader: &mut dyn Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
-    reader.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit { Ok(None) } else { Ok(Some(buf)) }
+/// Read at most `limit` bytes; `None` if there is more. `size_hint` (the size the tar header
+/// announces, untrusted) only sizes the first allocation, capped at `limit`: a correct hint
+/// means one allocation of the file's size instead of doubling growth (up to 2x the size).
+fn read_limited(reader: &mut dyn Read, limit: u64, size_hint: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::with_capacity(capacity(limit, size_hint));
+    if read_limited_into(reader, limit, &mut buf)? { Ok(Some(buf)) } else { Ok(None) }
+}
+
+/// Append at most `limit` bytes of `reader` to `buf`; false if there is more.
+fn read_limited_into(reader: &mut dyn Read, limit: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    let start = buf.len();
+    reader.take(limit.saturating_add(1)).read_to_end(buf)?;
+    Ok((buf.len() - start) as u64 <= limit)
+}
+
+/// The first allocation for a file announced as `size_hint` bytes, never above `limit`.
+fn capacity(limit: u64, size_hint: u64) -> usize {
+    usize::try_from(size_hint.min(limit)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_limited_keeps_files_up_to_the_limit_and_refuses_larger() {
+        let data = vec![7u8; 100];
+        assert_eq!(read_limited(&mut &data[..], 100, 100).unwrap().unwrap().len(), 100);
+        assert!(read_limited(&mut &data[..], 99, 100).unwrap().is_none());
+        // a lying size hint neither truncates nor over-allocates past the limit
+        assert_eq!(read_limited(&mut &data[..], 1000, 10).unwrap().unwrap(), data);
+        let buf = read_limited(&mut &data[..], 1000, u64::MAX).unwrap().unwrap();
+        assert_eq!(buf.len(), 100);
+        assert!(buf.capacity() <= 1000);
+    }
+
+    #[test]
+    fn read_limited_allocates_once_when_the_hint_is_right() {
+        let data = vec![1u8; 4096];
+        let buf = read_limited(&mut &data[..], 1 << 20, 4096).unwrap().unwrap();
+        assert_eq!(buf.capacity(), 4096);
+    }
+
+    #[test]
+    fn read_limited_into_appends_after_what_is_there() {
+        let mut buf = b"MAGI".to_vec();
+        assert!(read_limited_into(&mut &b"rest"[..], 4, &mut buf).unwrap());
+        assert_eq!(buf, b"MAGIrest");
+        assert!(!read_limited_into(&mut &b"toolong"[..], 4, &mut buf).unwrap());
+    }
 }

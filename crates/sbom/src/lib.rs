@@ -8,6 +8,7 @@
 
 mod catalog;
 mod collect;
+pub mod cpe;
 mod error;
 pub mod format;
 mod image;

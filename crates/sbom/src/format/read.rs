@@ -105,6 +105,7 @@ fn cdx_component(v: &Value, n: usize) -> Component {
             }
             [_, "package", "foundBy"] => c.found_by = val.to_string(),
             [_, "cpe23"] | [_, "cpe23", _] => c.cpes.push(val.to_string()),
+            ["chainseal", "cpe", "heuristic"] => c.properties.push((name.to_string(), val.to_string())),
             _ => {}
         }
     }
@@ -234,6 +235,9 @@ fn spdx2(v: &Value) -> Sbom {
             .filter(|r| st(r, "referenceType").is_some_and(|t| t.starts_with("cpe")))
             .filter_map(|r| st(r, "referenceLocator").map(str::to_string))
             .collect();
+        if arr(p, "externalRefs").any(|r| st(r, "comment") == Some(crate::cpe::HEURISTIC_COMMENT)) {
+            c.properties.push((crate::cpe::HEURISTIC_PROPERTY.into(), "true".into()));
+        }
         for h in arr(p, "checksums") {
             if let (Some(a), Some(hx)) = (st(h, "algorithm").and_then(HashAlg::parse), st(h, "checksumValue")) {
                 c.hashes.extend(Hash::new(a, hx));

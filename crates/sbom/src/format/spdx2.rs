@@ -158,8 +158,13 @@ pub(super) fn write(s: &Sbom) -> Value {
             m.insert("summary".into(), json!(d));
         }
         let mut refs = Vec::new();
+        let heuristic = crate::cpe::is_heuristic(c);
         for cpe in &c.cpes {
-            refs.push(json!({"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": cpe}));
+            let mut r = json!({"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": cpe});
+            if heuristic {
+                r["comment"] = json!(crate::cpe::HEURISTIC_COMMENT);
+            }
+            refs.push(r);
         }
         if let Some(p) = &c.purl {
             refs.push(json!({"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p}));

@@ -131,7 +131,18 @@ pub(super) fn write(s: &Sbom) -> Value {
         if !c.cpes.is_empty() {
             m.insert(
                 "externalIdentifier".into(),
-                Value::Array(c.cpes.iter().map(|cpe| json!({"type": "ExternalIdentifier", "externalIdentifierType": "cpe23", "identifier": cpe})).collect()),
+                Value::Array(
+                    c.cpes
+                        .iter()
+                        .map(|cpe| {
+                            let mut e = json!({"type": "ExternalIdentifier", "externalIdentifierType": "cpe23", "identifier": cpe});
+                            if crate::cpe::is_heuristic(c) {
+                                e["comment"] = json!(crate::cpe::HEURISTIC_COMMENT);
+                            }
+                            e
+                        })
+                        .collect(),
+                ),
             );
         }
         if let Some(l) = c.locations.first() {
