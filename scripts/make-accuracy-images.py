@@ -8,7 +8,9 @@ asked of that same package manager afterwards, so a scanner is scored against gr
 rather than against another scanner:
 
   layer 1  Debian rootfs: mmdebstrap --variant=minbase --mode=root (the suite and mirror of
-           the host's apt sources) plus a few extra packages.   truth: dpkg-query --admindir
+           the host's apt sources) plus a few extra packages, some of them Python libraries
+           (Debian's egg-info metadata).   truth: dpkg-query --admindir, and importlib.metadata
+           of the rootfs's python3 (run in a chroot) for its Python distributions
   layer 2  /opt/venv: a Python venv with ~20 packages from pip.  truth: pip list --format=json
   layer 3  /app: npm install of a few packages with nested deps.  truth: npm ls --all --json
   layer 4  /usr/local/bin/acc-rust: a crate built with `cargo auditable build --release`.
@@ -56,7 +58,10 @@ testdata = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(testdata)
 
 SUITE = "bookworm"
-DEB_EXTRA = ["curl", "ca-certificates", "less", "nano", "netbase"]
+# python3-* install Python distributions the Debian way (egg-info files and directories in
+# /usr/lib/python3/dist-packages): both a deb and a pypi package each.
+DEB_EXTRA = ["curl", "ca-certificates", "less", "nano", "netbase", "python3-yaml", "python3-six", "python3-idna",
+             "python3-certifi", "python3-chardet"]
 DEB_PURGE = ["nano", "less"]
 DEB_REMOVE = ["netbase"]  # removed, not purged: stays in the status file as "rc" (config-files)
 PIP = ["requests==2.32.3", "flask==3.0.3", "PyYAML==6.0.2", "attrs==24.2.0", "python-dateutil==2.9.0.post0",
@@ -374,6 +379,13 @@ def dpkg_truth(root):
     return sorted(rows)
 
 
+def system_python_truth(root):
+    """Distributions the rootfs's own Python sees (importlib.metadata inside the chroot)."""
+    code = ("import importlib.metadata as m, json; "
+            "print(json.dumps(sorted([d.metadata['Name'], d.version] for d in m.distributions())))")
+    return json.loads(sh(["chroot", root, "python3", "-I", "-c", code], capture=True))
+
+
 def build_pip(work, packages):
     venv = os.path.join(work, "venv")
     shutil.rmtree(venv, ignore_errors=True)
@@ -477,7 +489,8 @@ def main():
     sh([f"{venv}/bin/pip", "uninstall", "-y", "-q", *PIP_UNINSTALL])
     sh(["npm", "uninstall", "--no-audit", "--no-fund", "--loglevel=error", *NPM_UNINSTALL], cwd=app)
 
-    truth = {"deb": dpkg_truth(root), "pypi": pip_truth(venv), "npm": npm_truth(app),
+    pypi = {tuple(r) for r in pip_truth(venv) + system_python_truth(root)}
+    truth = {"deb": dpkg_truth(root), "pypi": sorted(list(r) for r in pypi), "npm": npm_truth(app),
              "cargo": rust_truth, "golang": go_truth}
     gone = DEB_PURGE + DEB_REMOVE
     if (len([r for r in dpkg_truth(before["rootfs"]) if r[0] in gone]) != len(gone)
