@@ -12,12 +12,15 @@ forwarded unchanged.
 More faults (for crates/cli/tests/registry_faults.rs): `500`, `401` (UNAUTHORIZED, no challenge),
 `404`; `dropmid` (forward, send the headers and half the body, then close); `slow` (forward after
 sleeping SLOW_SECONDS, default 3 s); `trickle` (forward the body in 64-byte pieces 50 ms apart);
-`shortlen` / `longlen` (forward with a Content-Length 1 byte short / 64 bytes long, then close).
+`shortlen` / `longlen` (forward with a Content-Length 1 byte short / 64 bytes long, then close);
+`norange` (forward without the request's Range header, like a registry that ignores Range);
+`lost` (forward, so the registry acts on the request, then close without answering).
 Each fault may carry `@PATTERN` (a substring of "METHOD PATH", e.g. `500@/referrers/`,
 `dropmid@GET /v2/x/blobs/`): it then applies to the first request matching the pattern, on any
 path. A trailing `*` (`500@/referrers/*`) makes it permanent. Listens on 127.0.0.1:PORT (0 = any free port) and prints
 `LISTENING <port>` on stdout; GET /__faults__ returns the faults not yet used and a log of
-what was served (JSON).
+what was served (JSON: method, path, fault, the request's Range and Content-Range, and the
+upstream status of forwarded requests).
 """
 import email.utils
 import os
@@ -85,8 +88,10 @@ class Proxy(BaseHTTPRequestHandler):
     def handle_any(self):
         body = self.read_body()
         fault = None if self.path == "/__faults__" else next_fault(self.command, self.path)
+        record = {"method": self.command, "path": self.path.split("?")[0], "fault": fault,
+                  "range": self.headers.get("Range"), "content_range": self.headers.get("Content-Range")}
         with LOCK:
-            SERVED.append({"method": self.command, "path": self.path.split("?")[0], "fault": fault})
+            SERVED.append(record)
         if fault == "429":
             return self.fail(429, "TOOMANYREQUESTS", "1")
         if fault == "429d":
@@ -117,10 +122,16 @@ class Proxy(BaseHTTPRequestHandler):
             return
         conn = http.client.HTTPConnection(UPSTREAM, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        if fault == "norange":
+            headers = {k: v for k, v in headers.items() if k.lower() != "range"}
         headers["Content-Length"] = str(len(body))
         conn.request(self.command, self.path, body=body if body or self.command in ("PUT", "POST", "PATCH") else None, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
+        record["status"] = resp.status
+        if fault == "lost":
+            conn.close()
+            return self.hang_up()
         self.send_response(resp.status)
         mine = "%s:%d" % self.server.server_address[:2]
         for k, v in resp.getheaders():

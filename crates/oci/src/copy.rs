@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::digest::{Digest, DigestHasher};
 use crate::error::{Error, Result};
-use crate::manifest::{Descriptor, Manifest, RawManifest};
+use crate::manifest::{Descriptor, Manifest, Platform, RawManifest};
 use crate::media_type;
 use crate::registry::CosignAttachment;
 use crate::source::{BlobStream, ContentSink, ContentSource};
@@ -76,6 +76,9 @@ pub struct CopyOptions {
     pub concurrency: usize,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
+    /// Copy only this platform's image manifest out of an index (its digest unchanged); a
+    /// single-platform image must be this platform. `None`: the whole index.
+    pub platform: Option<Platform>,
 }
 
 impl std::fmt::Debug for CopyOptions {
@@ -85,6 +88,7 @@ impl std::fmt::Debug for CopyOptions {
             .field("dest_tag", &self.dest_tag)
             .field("max_attachment_depth", &self.max_attachment_depth)
             .field("concurrency", &self.concurrency)
+            .field("platform", &self.platform)
             .finish_non_exhaustive()
     }
 }
@@ -237,7 +241,11 @@ pub async fn copy_image(
     dest: &dyn ContentSink,
     options: &CopyOptions,
 ) -> Result<CopyReport> {
-    let top = source.manifest(selector).await?;
+    let top = match &options.platform {
+        // The platform's manifest (digest-checked against the index entry), exact bytes.
+        Some(p) => crate::image::resolve_image(source, selector, Some(p), &crate::Limits::default()).await?.manifest,
+        None => source.manifest(selector).await?,
+    };
     let mut plan = Plan::default();
     plan_tree(source, top.clone(), options.dest_tag.clone(), &mut plan).await?;
     let image_manifests = plan.manifests.len();

@@ -129,3 +129,33 @@ async fn copy_with_attachments_to_fallback_native_and_layout() {
     assert!(r.referrers.is_empty() && r.cosign_tags.is_empty());
     assert!(bare.referrers(&image.manifest.digest, None).await.unwrap().manifests.is_empty());
 }
+
+#[tokio::test]
+async fn copy_one_platform_out_of_an_index_keeps_its_digest() {
+    let Some(plain) = registry("CHAINSEAL_TEST_REGISTRY_PLAIN") else { return };
+    const ARM64: &str = "sha256:6afa7137b4bc1742f18eb0fb5a1fa99b625b118b5f0a392a45a9bb42eeee08b2";
+    let client = RegistryClient::new(anonymous_config()).unwrap();
+    let fixture = OciLayout::open(workspace().join("testdata/images/multiarch")).await.unwrap();
+    let dest = repo(&client, &plain, &unique_repo("copy-platform"));
+    let mut opts = CopyOptions::default();
+    opts.dest_tag = Some("v1".into());
+    opts.platform = Some(chainseal_oci::manifest::Platform::parse("linux/arm64/v8").unwrap());
+    let report = copy_image(&fixture, "latest", &dest, &opts).await.unwrap();
+    assert_eq!(report.digest.to_string(), ARM64);
+    assert_eq!((report.manifests, report.blobs_copied), (1, 2), "the arm64 manifest, its config and layer");
+    let there = dest.manifest("v1").await.unwrap();
+    assert_eq!(there.digest.to_string(), ARM64);
+    assert_eq!(there.bytes, fixture.manifest(ARM64).await.unwrap().bytes, "exact bytes");
+    let index: chainseal_oci::Digest = MULTIARCH_INDEX.parse().unwrap();
+    assert!(!dest.has_manifest(&index).await.unwrap(), "the index is not copied");
+    let amd64: chainseal_oci::Digest =
+        "sha256:f8991e501d8375fb8e6ea3fe0c9ecd0627a78f2e71fade189315cb3eae2ecaa9".parse().unwrap();
+    assert!(!dest.has_manifest(&amd64).await.unwrap(), "nor the other platform");
+
+    // Without a variant, linux/arm64 still matches; a platform not on offer is refused by name.
+    opts.platform = Some(chainseal_oci::manifest::Platform::parse("linux/arm64").unwrap());
+    assert_eq!(copy_image(&fixture, "latest", &dest, &opts).await.unwrap().digest.to_string(), ARM64);
+    opts.platform = Some(chainseal_oci::manifest::Platform::parse("linux/s390x").unwrap());
+    let err = copy_image(&fixture, "latest", &dest, &opts).await.unwrap_err();
+    assert!(err.to_string().contains("linux/amd64, linux/arm64/v8"), "{err}");
+}

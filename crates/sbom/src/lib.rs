@@ -12,6 +12,7 @@ pub mod cpe;
 mod error;
 pub mod format;
 mod image;
+mod license_text;
 mod limits;
 pub mod model;
 pub mod purl;

@@ -242,9 +242,15 @@ pub(crate) async fn fetch_token(
         parsed.token.filter(|t| !t.is_empty()).or(parsed.access_token.filter(|t| !t.is_empty())).ok_or_else(|| {
             Error::Unauthorized("the token server answered without a token or access_token".to_string())
         })?;
-    let lifetime =
-        parsed.expires_in.map(Duration::from_secs).unwrap_or(DEFAULT_TOKEN_LIFETIME).max(Duration::from_secs(10));
-    Ok(Token { value: Secret::new(value), expires: Instant::now() + lifetime.saturating_sub(TOKEN_EXPIRY_MARGIN) })
+    Ok(Token { value: Secret::new(value), expires: Instant::now() + usable_lifetime(parsed.expires_in) })
+}
+
+/// How long a token with `expires_in` is used: its lifetime (default 60 s when absent or 0)
+/// less a margin for the time a request takes (5 s, or a fifth of a short lifetime). A token
+/// that dies earlier anyway is replaced after the registry's 401.
+fn usable_lifetime(expires_in: Option<u64>) -> Duration {
+    let lifetime = expires_in.filter(|s| *s > 0).map(Duration::from_secs).unwrap_or(DEFAULT_TOKEN_LIFETIME);
+    lifetime.saturating_sub(TOKEN_EXPIRY_MARGIN.min(lifetime / 5))
 }
 
 /// `Authorization: Basic …` value.
@@ -329,6 +335,14 @@ mod tests {
         cache.put("h", "old", Token { value: Secret::new("t"), expires: Instant::now() });
         assert!(cache.get("h", "old").is_none());
         assert!(!format!("{cache:?}").contains("\"t\""));
+    }
+
+    #[test]
+    fn token_lifetimes_follow_expires_in() {
+        assert_eq!(usable_lifetime(None), Duration::from_secs(55));
+        assert_eq!(usable_lifetime(Some(0)), Duration::from_secs(55));
+        assert_eq!(usable_lifetime(Some(300)), Duration::from_secs(295));
+        assert_eq!(usable_lifetime(Some(2)), Duration::from_millis(1600), "short tokens are not stretched");
     }
 
     #[test]

@@ -56,8 +56,6 @@ pub(crate) enum ReqBody {
     Empty,
     /// Bytes in memory: the request can be replayed.
     Bytes(Bytes),
-    /// A stream: sent once; a failure cannot be retried here.
-    Stream(Mutex<Option<reqwest::Body>>),
 }
 
 /// One registry request.
@@ -347,26 +345,12 @@ impl RegistryClient {
                     builder = builder.header(AUTHORIZATION, hv);
                 }
             }
-            let replayable = match &req.body {
-                ReqBody::Empty => true,
-                ReqBody::Bytes(b) => {
-                    builder = builder.body(b.clone());
-                    true
-                }
-                ReqBody::Stream(slot) => {
-                    let body = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-                    match body {
-                        Some(b) => builder = builder.body(b),
-                        None => {
-                            return Err(Error::Network(format!(
-                                "{}: the upload was interrupted and its stream cannot be replayed; run the command again",
-                                req.what
-                            )));
-                        }
-                    }
-                    false
-                }
-            };
+            // Every body is in memory, so every request can be replayed (uploads of large blobs
+            // go in chunks, see `upload.rs`).
+            let replayable = true;
+            if let ReqBody::Bytes(b) = &req.body {
+                builder = builder.body(b.clone());
+            }
             if let Some(t) = req.timeout {
                 builder = builder.timeout(t);
             }

@@ -35,9 +35,15 @@ pub struct RegistryConfig {
     pub user_agent: String,
     /// Largest manifest or index accepted from a registry.
     pub max_manifest_bytes: u64,
-    /// Blobs up to this size are buffered in memory when pushed, so an interrupted upload can
-    /// be restarted by the client itself; larger blobs are streamed once.
-    pub max_buffered_upload_bytes: u64,
+    /// Blobs up to this size are pushed whole (buffered in memory, so an interrupted upload
+    /// is restarted by the client itself); larger blobs are pushed in chunks of
+    /// [`RegistryConfig::upload_chunk_bytes`] with `PATCH`, resuming from the registry's
+    /// reported range after a failure. Default 32 MiB.
+    pub chunked_upload_threshold: u64,
+    /// Size of one `PATCH` of a chunked upload (raised to the registry's
+    /// `OCI-Chunk-Min-Length`); one chunk per blob in flight is held in memory. Default 4 MiB
+    /// (some registries refuse larger chunks).
+    pub upload_chunk_bytes: u64,
 }
 
 impl Default for RegistryConfig {
@@ -51,7 +57,8 @@ impl Default for RegistryConfig {
             timeouts: Timeouts::default(),
             user_agent: concat!("chainseal/", env!("CARGO_PKG_VERSION")).to_string(),
             max_manifest_bytes: crate::manifest::DEFAULT_MAX_MANIFEST_BYTES as u64,
-            max_buffered_upload_bytes: 32 * 1024 * 1024,
+            chunked_upload_threshold: 32 * 1024 * 1024,
+            upload_chunk_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -19,6 +19,7 @@
 //! first; see [`transport`](self) rules in `transport.rs`).
 
 pub(crate) mod auth;
+mod blob_get;
 mod client;
 mod config;
 mod content;
@@ -27,6 +28,7 @@ mod referrers;
 mod repository;
 mod retry;
 mod transport;
+mod upload;
 
 pub use client::RegistryClient;
 pub use config::{Credential, CredentialSource, DockerConfigLocation, RegistryConfig, Secret, Timeouts};

@@ -3,7 +3,6 @@
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use futures_util::TryStreamExt;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode, Url};
 use tokio::io::AsyncReadExt;
@@ -316,18 +315,18 @@ impl Repository {
     }
 
     /// Open a blob for streaming. Unverified: the caller checks the digest while reading.
+    /// A download that breaks off is resumed with a `Range` request (see `blob_get.rs`).
     pub async fn blob_stream(&self, descriptor: &Descriptor) -> Result<BlobStream> {
-        let what = self.what("GET", "blob", &descriptor.digest.to_string());
-        let req =
-            self.req(Method::GET, format!("/v2/{}/blobs/{}", self.name(), descriptor.digest), false, what.clone());
-        let response = self.client.send(req).await?;
-        if !response.status().is_success() {
-            return Err(status_error(&what, response).await);
+        super::blob_get::BlobGet {
+            client: self.client.clone(),
+            host: self.host().to_string(),
+            target: format!("/v2/{}/blobs/{}", self.name(), descriptor.digest),
+            scope: self.pull_scope(),
+            what: self.what("GET", "blob", &descriptor.digest.to_string()),
+            size: descriptor.size,
         }
-        let stream = response
-            .bytes_stream()
-            .map_err(move |e| std::io::Error::other(format!("reading blob: {}", super::transport::describe_error(&e))));
-        Ok(Box::pin(tokio_util::io::StreamReader::new(stream)))
+        .open()
+        .await
     }
 
     /// Read a small blob whole, verifying size and digest, refusing more than `max_bytes`.
@@ -352,11 +351,14 @@ impl Repository {
 
     /// Push a blob held in memory (skipped when the repository already has it). The bytes
     /// are checked against the descriptor first. Transient failures restart the upload from
-    /// a fresh `POST`.
+    /// a fresh `POST`; blobs above the chunked-upload threshold go up in chunks instead.
     pub async fn push_blob_bytes(&self, descriptor: &Descriptor, content: Bytes) -> Result<()> {
         verify_bytes(descriptor, &content)?;
         if self.has_blob(descriptor).await? {
             return Ok(());
+        }
+        if descriptor.size > self.client.config().chunked_upload_threshold {
+            return self.push_blob_chunked(descriptor, Box::pin(std::io::Cursor::new(content))).await;
         }
         let policy = self.client.retry_policy();
         let mut attempt = 0;
@@ -377,32 +379,25 @@ impl Repository {
         }
     }
 
-    /// Push a blob from a stream, once (a stream cannot be replayed: an interrupted upload
-    /// fails with [`Error::Network`] and the caller reopens the source). Blobs up to the
-    /// configured buffering size are read into memory and pushed with restarts instead.
+    /// Push a blob from a stream. Blobs up to
+    /// [`RegistryConfig::chunked_upload_threshold`](super::RegistryConfig) are read into memory
+    /// and pushed whole (restarted on failure); larger ones go up in chunks that resume where
+    /// the registry says it is (see `upload.rs`). When even that cannot continue, the upload
+    /// fails with [`Error::Network`] and the caller reopens the source.
     pub async fn push_blob_stream(&self, descriptor: &Descriptor, mut content: BlobStream) -> Result<()> {
         if self.has_blob(descriptor).await? {
             return Ok(());
         }
-        if descriptor.size <= self.client.config().max_buffered_upload_bytes {
-            let mut buf = Vec::with_capacity(descriptor.size as usize);
-            (&mut content)
-                .take(descriptor.size + 1)
-                .read_to_end(&mut buf)
-                .await
-                .map_err(|e| Error::io(format!("reading blob {} to upload", descriptor.digest), e))?;
-            return self.push_blob_bytes(descriptor, Bytes::from(buf)).await;
+        if descriptor.size > self.client.config().chunked_upload_threshold {
+            return self.push_blob_chunked(descriptor, content).await;
         }
-        let location = self.start_upload().await?;
-        let stream = tokio_util::io::ReaderStream::with_capacity(content, 256 * 1024);
-        let body = reqwest::Body::wrap_stream(stream);
-        match self
-            .finish_upload(&location, descriptor, ReqBody::Stream(Mutex::new(Some(body))), Some(descriptor.size))
+        let mut buf = Vec::with_capacity(descriptor.size as usize);
+        (&mut content)
+            .take(descriptor.size + 1)
+            .read_to_end(&mut buf)
             .await
-        {
-            Ok(()) => Ok(()),
-            Err(UploadError::Transient(e) | UploadError::Fatal(e)) => Err(e),
-        }
+            .map_err(|e| crate::blob::from_io(&format!("reading blob {} to upload", descriptor.digest), e))?;
+        self.push_blob_bytes(descriptor, Bytes::from(buf)).await
     }
 
     /// Try to mount `descriptor` from repository `from` on the same registry. `Ok(true)` when
@@ -445,6 +440,11 @@ impl Repository {
 
     /// `POST /blobs/uploads/` → the absolute upload URL.
     async fn start_upload(&self) -> Result<Url> {
+        Ok(self.start_upload_with_headers().await?.0)
+    }
+
+    /// `POST /blobs/uploads/` → the absolute upload URL and the response headers.
+    pub(super) async fn start_upload_with_headers(&self) -> Result<(Url, HeaderMap)> {
         let what = format!("start blob upload to {}", self.reference.name());
         let mut req = self
             .req(Method::POST, format!("/v2/{}/blobs/uploads/", self.name()), true, what.clone())
@@ -457,18 +457,18 @@ impl Repository {
         let location = header_str(response.headers(), "location")
             .ok_or_else(|| Error::Registry(format!("{what}: the registry gave no Location for the upload")))?
             .to_string();
-        self.location_url(&location).await
+        Ok((self.location_url(&location).await?, response.headers().clone()))
     }
 
     /// Resolve a (possibly relative) `Location` against the registry's base URL.
-    async fn location_url(&self, location: &str) -> Result<Url> {
+    pub(super) async fn location_url(&self, location: &str) -> Result<Url> {
         let base = format!("{}://{}/", self.client.scheme(self.host()).await, self.host());
         let base = Url::parse(&base).map_err(|e| Error::Registry(format!("bad registry URL {base}: {e}")))?;
         base.join(location).map_err(|e| Error::Registry(format!("the registry sent an unusable upload Location: {e}")))
     }
 
-    /// `PUT <location>&digest=…` with the whole blob.
-    async fn finish_upload(
+    /// `PUT <location>&digest=…` with the whole blob (or nothing, closing a chunked upload).
+    pub(super) async fn finish_upload(
         &self,
         location: &Url,
         descriptor: &Descriptor,
@@ -547,7 +547,7 @@ impl Repository {
     }
 }
 
-enum UploadError {
+pub(super) enum UploadError {
     Transient(Error),
     Fatal(Error),
 }

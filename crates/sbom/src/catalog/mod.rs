@@ -95,6 +95,7 @@ pub(crate) fn wants_text(path: &str, kind: SourceKind) -> bool {
         || ruby::wants(path, declared)
         || php::wants(path, declared)
         || dotnet::wants(path)
+        || crate::license_text::wants(path)
 }
 
 /// Run every text cataloger over the gathered files.
@@ -112,7 +113,44 @@ pub(crate) fn run_all(files: &Files<'_>, ctx: &Context) -> Found {
     ruby::catalog(files, ctx, &mut found);
     php::catalog(files, ctx, &mut found);
     dotnet::catalog(files, ctx, &mut found);
+    licenses_from_files(files, &mut found);
     found
+}
+
+/// Components whose metadata names no licence get the one whose full text is in the licence
+/// file next to their evidence (`node_modules/x/LICENSE` beside `package.json`, `LICENSE` or
+/// `licenses/*` in a `.dist-info`). Only when the package's licence files agree on one licence:
+/// several different texts (dual licensing, or several licences) are not resolved by guessing.
+fn licenses_from_files(files: &Files<'_>, found: &mut Found) {
+    use std::collections::{BTreeMap, BTreeSet};
+    // package directory -> (licences detected, files with text that matched nothing)
+    let mut by_dir: BTreeMap<&str, (BTreeSet<&'static str>, usize)> = BTreeMap::new();
+    for f in files.iter().filter(|f| crate::license_text::wants(f.path)) {
+        let dir = match f.path.find(".dist-info/") {
+            Some(i) => &f.path[..i + ".dist-info".len()],
+            None => crate::util::parent(f.path),
+        };
+        let e = by_dir.entry(dir).or_default();
+        match crate::license_text::detect(f.bytes) {
+            Some(id) => {
+                e.0.insert(id);
+            }
+            None => e.1 += 1,
+        }
+    }
+    if by_dir.is_empty() {
+        return;
+    }
+    for c in found.components.iter_mut().filter(|c| c.licenses.is_empty()) {
+        let Some(loc) = c.locations.first() else { continue };
+        let dir = crate::util::parent(loc.path.trim_start_matches('/'));
+        if let Some((ids, 0)) = by_dir.get(dir) {
+            if let (Some(id), 1) = (ids.first(), ids.len()) {
+                c.licenses.push((*id).to_string());
+                c.properties.push(("chainseal:license:source".into(), "license-file-text".into()));
+            }
+        }
+    }
 }
 
 /// Build a package component with its id (the purl, or `type:name@version`) and location.
