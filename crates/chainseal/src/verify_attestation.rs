@@ -4,13 +4,17 @@
 //! matches (versioned spellings included). An optional [`AttestationPolicy`] then requires
 //! predicate types, signers and predicate field assertions.
 //!
-//! Signers: managed keys and keyless identities. Every bundle goes through
-//! [`chainseal_sign::verify::BundleVerifier`] with the trusted root, as `chainseal verify` does:
-//! a key bundle's transparency-log entries and timestamps, when present, are fully verified
-//! (a forged entry refuses the bundle); one with none is accepted on the key and the check line
-//! says so. Legacy `.att` layers (a bare DSSE envelope, no bundle) are checked on the envelope
-//! signature with the key only; those signed keylessly are refused with a reason (verify them
-//! with cosign, or re-attest in the bundle format).
+//! Signers: managed keys and keyless identities. Every attestation goes through
+//! [`chainseal_sign::verify::BundleVerifier`] with the trusted root, as `chainseal verify` does,
+//! in both layouts: v3 bundle referrers as they are, legacy `.att` layers (a DSSE envelope blob
+//! with certificate, chain, Rekor bundle and timestamp annotations) as the bundle their
+//! annotations amount to ([`bundle_from_legacy_dsse`]).
+//! - keyless: certificate chain to a trusted CA, SCT, identity, and a verified log entry (SET or
+//!   inclusion proof) or timestamp are all required;
+//! - managed key: transparency-log entries and timestamps, when present, are fully verified (a
+//!   forged entry or SET refuses the attestation); one with none is accepted on the key and the
+//!   check line says so (`chainseal verify`'s rule; cosign would demand
+//!   `--insecure-ignore-tlog`).
 //!
 //! A registry failure is an error (exit 2), never "no attestations".
 
@@ -18,8 +22,9 @@ use chainseal_oci::SourceSpec;
 use chainseal_oci::media_type;
 use chainseal_oci::registry::RegistryConfig;
 use chainseal_sign::attest_policy::{AttestationPolicy, PolicyFailure, PolicyInput, SignerKind};
-use chainseal_sign::bundle::{BundleLimits, parse_bundle};
-use chainseal_sign::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
+use chainseal_sign::bundle::legacy::{LegacyAnnotations, bundle_from_legacy_dsse};
+use chainseal_sign::bundle::{Bundle, BundleLimits, parse_bundle};
+use chainseal_sign::dsse::INTOTO_PAYLOAD_TYPE;
 use chainseal_sign::intoto::{COSIGN_SIGN_PREDICATE_TYPE, Statement};
 use chainseal_sign::keys::PublicKey;
 use chainseal_sign::policy::{IdentityPolicy, KeyPolicy, Policy};
@@ -44,7 +49,8 @@ pub struct VerifyAttestationOptions {
     pub keys: Vec<PublicKey>,
     /// Keyless identity trusted (`--certificate-identity` + `--certificate-oidc-issuer`).
     pub identity: Option<IdentityPolicy>,
-    /// Trust root for keyless bundles (default: embedded production).
+    /// Trust root for certificates, log entries and timestamps, keyless and key-signed alike
+    /// (default: the embedded production root; never the network).
     pub trust: Option<TrustSource>,
     /// Keep only Statements of this type.
     pub predicate_type: Option<PredicateType>,
@@ -324,51 +330,39 @@ type Checked = (Vec<u8>, Vec<usize>, Vec<String>);
 /// Verify the signature on one attestation blob with every trusted signer; returns the verified
 /// payload, the indexes of the signers that verified it and what was checked. The error is the
 /// reason shown.
+///
+/// A bundle referrer is verified as the bundle it is. A legacy `.att` layer (a DSSE envelope
+/// blob) is first turned into the bundle its annotations amount to
+/// ([`bundle_from_legacy_dsse`]: certificate + chain, the Rekor bundle annotation as a log entry
+/// with its SET, the RFC 3161 timestamp) and then goes through the same verifier: keyless ones
+/// need the chain, SCT and a verified log entry; key-signed ones have their SET verified when
+/// present and are accepted on the key alone otherwise (as `chainseal verify` does for `.sig`).
 fn check_signature(
     item: &AttachedItem,
     bytes: &[u8],
     trust: &TrustSet,
     subject: [u8; 32],
 ) -> std::result::Result<Checked, String> {
-    if bundle_layer(item) {
-        return check_bundle(bytes, trust, subject);
-    }
-    if item.layer.media_type != media_type::DSSE_ENVELOPE {
+    let bundle = if bundle_layer(item) {
+        parse_bundle(bytes, &BundleLimits::default()).map_err(|e| format!("bundle does not parse: {e}"))?
+    } else if item.layer.media_type == media_type::DSSE_ENVELOPE {
+        let layer = &item.layer;
+        let mut ann = LegacyAnnotations::new("");
+        ann.certificate = layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE);
+        ann.chain = layer.annotation(media_type::ANNOTATION_COSIGN_CHAIN);
+        ann.rekor_bundle = layer.annotation(media_type::ANNOTATION_COSIGN_BUNDLE);
+        ann.rfc3161_timestamp = layer.annotation(media_type::ANNOTATION_COSIGN_RFC3161);
+        bundle_from_legacy_dsse(bytes, &ann).map_err(|e| e.to_string())?
+    } else {
         return Err(format!("layer media type {} is not a bundle or DSSE envelope", item.layer.media_type));
-    }
-    // A legacy `.att` layer: a bare DSSE envelope, checked on its signature with the key.
-    let envelope = Envelope::from_json(bytes).map_err(|e| e.to_string())?;
-    if item.layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE).is_some_and(|c| !c.is_empty()) {
-        return Err("a keyless legacy attestation (certificate annotation); chainseal verifies keyless \
-                    attestations in the bundle format only"
-            .into());
-    }
-    let mut signers = Vec::new();
-    let mut reasons = Vec::new();
-    for (i, (t, _)) in trust.entries.iter().enumerate() {
-        match t {
-            Trusted::Key { key, label, .. } => match envelope.verify(key) {
-                Ok(_) => signers.push(i),
-                Err(e) => reasons.push(format!("{label}: {e}")),
-            },
-            Trusted::Keyless { label, .. } => reasons.push(format!("{label}: the legacy layer carries no certificate")),
-        }
-    }
-    if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
-        return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", envelope.payload_type));
-    }
-    if signers.is_empty() {
-        return Err(format!("no trusted signer verified it: {}", reasons.join("; ")));
-    }
-    let note = "legacy .att layer: DSSE signature verified with the key; transparency log not checked";
-    Ok((envelope.payload, signers, vec![note.to_owned()]))
+    };
+    check_bundle(&bundle, trust, subject)
 }
 
 /// Verify one Sigstore bundle with every trusted signer through its [`BundleVerifier`]:
 /// signature, the in-toto subject naming `subject`, and every transparency-log entry and
-/// timestamp the bundle carries (certificate chain and identity too, keylessly).
-fn check_bundle(bytes: &[u8], trust: &TrustSet, subject: [u8; 32]) -> std::result::Result<Checked, String> {
-    let bundle = parse_bundle(bytes, &BundleLimits::default()).map_err(|e| format!("bundle does not parse: {e}"))?;
+/// timestamp the bundle carries (certificate chain, SCT and identity too, keylessly).
+fn check_bundle(bundle: &Bundle, trust: &TrustSet, subject: [u8; 32]) -> std::result::Result<Checked, String> {
     let SignatureContent::DsseEnvelope(env) = &bundle.content else {
         return Err("bundle holds a message signature, not a DSSE attestation".into());
     };
@@ -382,7 +376,7 @@ fn check_bundle(bytes: &[u8], trust: &TrustSet, subject: [u8; 32]) -> std::resul
     for (i, (t, _)) in trust.entries.iter().enumerate() {
         match (t, keyed) {
             (Trusted::Key { verifier, label, .. }, true) | (Trusted::Keyless { verifier, label }, false) => {
-                match verifier.verify(ArtifactInput::Sha256(subject), &bundle) {
+                match verifier.verify(ArtifactInput::Sha256(subject), bundle) {
                     Ok(v) => {
                         for line in checks_performed(&v) {
                             if !notes.contains(&line) {
@@ -395,10 +389,10 @@ fn check_bundle(bytes: &[u8], trust: &TrustSet, subject: [u8; 32]) -> std::resul
                 }
             }
             (Trusted::Key { label, .. }, false) => {
-                reasons.push(format!("{label}: the bundle is certificate-based (keyless), not key-signed"))
+                reasons.push(format!("{label}: the attestation is certificate-based (keyless), not key-signed"))
             }
             (Trusted::Keyless { label, .. }, true) => {
-                reasons.push(format!("{label}: the bundle is signed by a managed key, not keylessly"))
+                reasons.push(format!("{label}: the attestation is signed by a managed key, not keylessly"))
             }
         }
     }
@@ -411,7 +405,11 @@ fn check_bundle(bytes: &[u8], trust: &TrustSet, subject: [u8; 32]) -> std::resul
 #[cfg(test)]
 mod tests {
     //! Key-signed attestation bundles go through the bundle verifier: log entries that are
-    //! present are verified (forged ones refuse the bundle), absent ones are reported.
+    //! present are verified (forged ones refuse the bundle), absent ones are reported. Legacy
+    //! `.att` layers go through the same verifier: key-signed with and without a SET, keyless
+    //! with certificate, chain and SET, and each forgery refused.
+
+    use std::collections::BTreeMap;
 
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as B64;
@@ -426,6 +424,8 @@ mod tests {
 
     struct World {
         key: SigningKey,
+        log: TestLog,
+        statement: String,
         bundle: Value,
         _dir: tempfile::TempDir,
         root: std::path::PathBuf,
@@ -463,7 +463,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("trusted_root.json");
         std::fs::write(&root, testkit::trusted_root(&[&log], &[], &[]).to_string()).expect("write root");
-        World { key, bundle, _dir: dir, root }
+        World { key, log, statement, bundle, _dir: dir, root }
     }
 
     fn trust(w: &World, key: &PublicKey) -> TrustSet {
@@ -476,7 +476,13 @@ mod tests {
     }
 
     fn check(w: &World, bundle: &Value) -> std::result::Result<Checked, String> {
-        check_bundle(bundle.to_string().as_bytes(), &trust(w, w.key.public_key()), SUBJECT)
+        check_json(bundle, &trust(w, w.key.public_key()), SUBJECT)
+    }
+
+    fn check_json(bundle: &Value, trust: &TrustSet, subject: [u8; 32]) -> std::result::Result<Checked, String> {
+        let parsed =
+            parse_bundle(bundle.to_string().as_bytes(), &BundleLimits::default()).map_err(|e| e.to_string())?;
+        check_bundle(&parsed, trust, subject)
     }
 
     #[test]
@@ -527,10 +533,199 @@ mod tests {
     fn key_bundle_signed_by_another_key_or_about_another_subject_is_refused() {
         let w = world();
         let other = SigningKey::generate(GenerateAlgorithm::EcdsaP256).expect("key");
-        let reason = check_bundle(w.bundle.to_string().as_bytes(), &trust(&w, other.public_key()), SUBJECT)
-            .expect_err("another key must be refused");
+        let reason =
+            check_json(&w.bundle, &trust(&w, other.public_key()), SUBJECT).expect_err("another key must be refused");
         assert!(reason.starts_with("no trusted signer verified it"), "{reason}");
-        check_bundle(w.bundle.to_string().as_bytes(), &trust(&w, w.key.public_key()), [8u8; 32])
-            .expect_err("another subject must be refused");
+        check_json(&w.bundle, &trust(&w, w.key.public_key()), [8u8; 32]).expect_err("another subject must be refused");
+    }
+
+    /// A legacy `.att` layer item (DSSE envelope blob) with `annotations`.
+    fn att_item(envelope: &[u8], annotations: BTreeMap<String, String>) -> AttachedItem {
+        let mut layer = chainseal_oci::manifest::Descriptor::for_bytes(media_type::DSSE_ENVELOPE, envelope);
+        layer.annotations = Some(annotations);
+        AttachedItem {
+            kind: ItemKind::Attestation,
+            via: "tag",
+            location: "sha256-0707.att".into(),
+            digest: layer.digest.to_string(),
+            artifact_type: None,
+            predicate_type: None,
+            layer,
+        }
+    }
+
+    /// The world's statement as a key-signed legacy `.att` envelope, and annotations carrying a
+    /// Rekor bundle (SET) by `log` for its `dsse` entry.
+    fn key_att(w: &World, log: &TestLog) -> (Vec<u8>, BTreeMap<String, String>) {
+        let envelope = w.bundle["dsseEnvelope"].to_string().into_bytes();
+        let sig = B64.decode(w.bundle["dsseEnvelope"]["signatures"][0]["sig"].as_str().expect("sig")).expect("b64");
+        let body = testkit::dsse_body(&envelope, w.statement.as_bytes(), &sig, &w.key.public_key().to_pem());
+        let time = jiff::Timestamp::now().as_second() - 60;
+        let ann = BTreeMap::from([
+            ("dev.cosignproject.cosign/signature".to_owned(), String::new()),
+            ("dev.sigstore.cosign/bundle".to_owned(), log.rekor_bundle_annotation(&body, time)),
+            ("predicateType".to_owned(), "https://cyclonedx.org/bom".to_owned()),
+        ]);
+        (envelope, ann)
+    }
+
+    #[test]
+    fn legacy_key_att_with_a_set_verifies_it_and_without_one_is_reported() {
+        let w = world();
+        let t = trust(&w, w.key.public_key());
+        let (env, ann) = key_att(&w, &w.log);
+        let (payload, signers, notes) = check_signature(&att_item(&env, ann.clone()), &env, &t, SUBJECT).expect("ok");
+        assert_eq!(payload, w.statement.as_bytes());
+        assert_eq!(signers, vec![0]);
+        assert!(notes.iter().any(|n| n.starts_with("transparency log: 1 entry verified")), "{notes:?}");
+
+        let mut bare = ann.clone();
+        bare.remove("dev.sigstore.cosign/bundle");
+        let (_, _, notes) = check_signature(&att_item(&env, bare), &env, &t, SUBJECT).expect("accepted on the key");
+        assert!(notes.iter().any(|n| n.starts_with("transparency log: none in the bundle")), "{notes:?}");
+
+        // Another subject, another key.
+        check_signature(&att_item(&env, ann.clone()), &env, &t, [8u8; 32]).expect_err("another image");
+        let other = SigningKey::generate(GenerateAlgorithm::EcdsaP256).expect("key");
+        check_signature(&att_item(&env, ann), &env, &trust(&w, other.public_key()), SUBJECT).expect_err("another key");
+    }
+
+    #[test]
+    fn legacy_key_att_with_an_intoto_entry_set_verifies() {
+        // cosign `attest --rekor-entry-type intoto` (and cosign before 2.2) logs intoto 0.0.2.
+        let w = world();
+        let (env, mut ann) = key_att(&w, &w.log);
+        let sig = B64.decode(w.bundle["dsseEnvelope"]["signatures"][0]["sig"].as_str().expect("sig")).expect("b64");
+        let sha = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+        let body = json!({
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {"payloadType": INTOTO_PAYLOAD_TYPE, "signatures": [{
+                    "sig": B64.encode(B64.encode(&sig)),
+                    "publicKey": B64.encode(w.key.public_key().to_pem())
+                }]},
+                "hash": {"algorithm": "sha256", "value": sha(&env)},
+                "payloadHash": {"algorithm": "sha256", "value": sha(w.statement.as_bytes())}
+            }}
+        })
+        .to_string();
+        let time = jiff::Timestamp::now().as_second() - 60;
+        ann.insert("dev.sigstore.cosign/bundle".into(), w.log.rekor_bundle_annotation(body.as_bytes(), time));
+        let t = trust(&w, w.key.public_key());
+        let (_, _, notes) = check_signature(&att_item(&env, ann.clone()), &env, &t, SUBJECT).expect("ok");
+        assert!(notes.iter().any(|n| n.starts_with("transparency log: 1 entry verified")), "{notes:?}");
+        // Another key is refused.
+        let other = SigningKey::generate(GenerateAlgorithm::EcdsaP256).expect("key");
+        check_signature(&att_item(&env, ann), &env, &trust(&w, other.public_key()), SUBJECT).expect_err("other key");
+    }
+
+    #[test]
+    fn legacy_key_att_with_a_forged_set_is_refused() {
+        let w = world();
+        let t = trust(&w, w.key.public_key());
+        // A SET by a log the trusted root does not know (same name).
+        let (env, ann) = key_att(&w, &TestLog::new("test.rekor.local"));
+        let reason = check_signature(&att_item(&env, ann), &env, &t, SUBJECT).expect_err("untrusted log");
+        assert!(reason.starts_with("no trusted signer verified it"), "{reason}");
+        // A SET whose signature is altered.
+        let (env, mut ann) = key_att(&w, &w.log);
+        let mut rb: Value = serde_json::from_str(&ann["dev.sigstore.cosign/bundle"]).expect("json");
+        let mut set = B64.decode(rb["SignedEntryTimestamp"].as_str().expect("set")).expect("b64");
+        let last = set.len() - 1;
+        set[last] ^= 1;
+        rb["SignedEntryTimestamp"] = B64.encode(&set).into();
+        ann.insert("dev.sigstore.cosign/bundle".into(), rb.to_string());
+        check_signature(&att_item(&env, ann.clone()), &env, &t, SUBJECT).expect_err("altered SET");
+        // A different integrated time than the one the SET signed.
+        let mut rb: Value = serde_json::from_str(&key_att(&w, &w.log).1["dev.sigstore.cosign/bundle"]).expect("json");
+        rb["Payload"]["integratedTime"] = (rb["Payload"]["integratedTime"].as_i64().expect("time") - 10).into();
+        ann.insert("dev.sigstore.cosign/bundle".into(), rb.to_string());
+        check_signature(&att_item(&env, ann.clone()), &env, &t, SUBJECT).expect_err("altered entry time");
+        // A logged entry for another statement (the log entry does not match the envelope).
+        let mut other = w.bundle["dsseEnvelope"].clone();
+        other["payload"] = B64.encode(format!("{} ", w.statement)).into();
+        let (_, ann) = key_att(&w, &w.log);
+        let stale = other.to_string().into_bytes();
+        check_signature(&att_item(&stale, ann), &stale, &t, SUBJECT).expect_err("tampered payload");
+        // An envelope with two signatures is not a valid bundle envelope.
+        let (env, ann) = key_att(&w, &w.log);
+        let mut two: Value = serde_json::from_slice(&env).expect("json");
+        let first = two["signatures"][0].clone();
+        two["signatures"].as_array_mut().expect("array").push(first);
+        let two = two.to_string().into_bytes();
+        let reason = check_signature(&att_item(&two, ann), &two, &t, SUBJECT).expect_err("two signatures");
+        assert!(reason.contains("exactly one"), "{reason}");
+    }
+
+    #[test]
+    fn legacy_keyless_att_verifies_with_certificate_and_set_and_forgeries_are_refused() {
+        use chainseal_sign::policy::Matcher;
+        use chainseal_sign::testkit::{TestCa, TestCt};
+        const SAN: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+        const ISSUER: &str = "https://token.actions.githubusercontent.com";
+        let (log, ct) = (TestLog::new("rekor.test"), TestCt::new());
+        let root_ca = TestCa::root("test root");
+        let inter = root_ca.intermediate("test intermediate");
+        let leaf = inter.issue_leaf(SAN, ISSUER, &[], &ct);
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "img", "digest": {"sha256": hex::encode(SUBJECT)}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {"buildDefinition": {}}
+        })
+        .to_string();
+        let chain: [&[u8]; 2] = [inter.der(), root_ca.der()];
+        let (env, ann) = testkit::keyless_legacy_att(&leaf, &chain, statement.as_bytes(), &log);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, v: Value| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, v.to_string()).expect("write");
+            TrustSource::File(p)
+        };
+        let good = write(
+            "good.json",
+            testkit::trusted_root(&[&log], &[TestCa::trusted_root_entry(&[&inter, &root_ca])], &[&ct]),
+        );
+        let keyless = |san: &str, issuer: &str, root: &TrustSource| {
+            let options = VerifyAttestationOptions {
+                identity: Some(IdentityPolicy::new(Matcher::exact(san), Matcher::exact(issuer))),
+                trust: Some(root.clone()),
+                ..Default::default()
+            };
+            TrustSet::build(&options).expect("trust set")
+        };
+        let item = att_item(&env, ann.clone());
+        let (payload, _, notes) = check_signature(&item, &env, &keyless(SAN, ISSUER, &good), SUBJECT).expect("ok");
+        assert_eq!(payload, statement.as_bytes());
+        let notes = notes.join("; ");
+        assert!(notes.contains("certificate chain to a trusted CA"), "{notes}");
+        assert!(notes.contains("SCT verified"), "{notes}");
+        assert!(notes.contains("transparency log: 1 entry verified"), "{notes}");
+
+        let refused = |item: &AttachedItem, env: &[u8], t: &TrustSet| {
+            check_signature(item, env, t, SUBJECT).expect_err("must be refused")
+        };
+        let r = refused(&item, &env, &keyless(&SAN.replace("main", "maim"), ISSUER, &good));
+        assert!(r.contains("identity"), "{r}");
+        refused(&item, &env, &keyless(SAN, "https://accounts.google.com", &good));
+        let other_ca = TestCa::root("test root");
+        let bad_ca =
+            write("ca.json", testkit::trusted_root(&[&log], &[TestCa::trusted_root_entry(&[&other_ca])], &[&ct]));
+        let r = refused(&item, &env, &keyless(SAN, ISSUER, &bad_ca));
+        assert!(r.contains("certificate chain"), "{r}");
+        let chain_entry = TestCa::trusted_root_entry(&[&inter, &root_ca]);
+        let bad_log =
+            write("log.json", testkit::trusted_root(&[&TestLog::new("rekor.test")], &[chain_entry.clone()], &[&ct]));
+        refused(&item, &env, &keyless(SAN, ISSUER, &bad_log));
+        let bad_ct = write("ct.json", testkit::trusted_root(&[&log], &[chain_entry], &[&TestCt::new()]));
+        refused(&item, &env, &keyless(SAN, ISSUER, &bad_ct));
+        // No SET: no verified time, keyless never skips the log.
+        let mut no_set = ann.clone();
+        no_set.remove("dev.sigstore.cosign/bundle");
+        refused(&att_item(&env, no_set.clone()), &env, &keyless(SAN, ISSUER, &good));
+        // A key where an identity is needed.
+        let r = refused(&item, &env, &trust(&world(), world().key.public_key()));
+        assert!(r.contains("keyless"), "{r}");
     }
 }

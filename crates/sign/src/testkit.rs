@@ -402,3 +402,39 @@ pub fn keyless_legacy_annotations(
         ("dev.sigstore.cosign/bundle".to_owned(), log.rekor_bundle_annotation(&body, time)),
     ])
 }
+
+/// A keyless legacy `.att` layer (what cosign v2 `attest` stores under the `.att` tag): the
+/// DSSE envelope JSON over `statement` signed by `leaf` (the layer blob), and the layer's
+/// annotations: an empty signature, the certificate, `chain` (PEM, intermediates … root), a
+/// Rekor bundle (SET) by `log` for a `dsse` 0.0.1 entry logged one minute ago, and the
+/// Statement's `predicateType`.
+pub fn keyless_legacy_att(
+    leaf: &TestLeaf,
+    chain: &[&[u8]],
+    statement: &[u8],
+    log: &TestLog,
+) -> (Vec<u8>, std::collections::BTreeMap<String, String>) {
+    let sig = sign(&leaf.signer, &crate::dsse::pae(crate::dsse::INTOTO_PAYLOAD_TYPE, statement));
+    let envelope = json!({
+        "payloadType": crate::dsse::INTOTO_PAYLOAD_TYPE,
+        "payload": B64.encode(statement),
+        "signatures": [{"keyid": "", "sig": B64.encode(&sig)}]
+    })
+    .to_string()
+    .into_bytes();
+    let body = dsse_body(&envelope, statement, &sig, &leaf.pem());
+    let time = jiff::Timestamp::now().as_second() - 60;
+    let chain_pem: String = chain.iter().map(|c| cert_pem(c)).collect();
+    let predicate_type = serde_json::from_slice::<Value>(statement)
+        .ok()
+        .and_then(|v| v["predicateType"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let annotations = std::collections::BTreeMap::from([
+        ("dev.cosignproject.cosign/signature".to_owned(), String::new()),
+        ("dev.sigstore.cosign/certificate".to_owned(), leaf.pem()),
+        ("dev.sigstore.cosign/chain".to_owned(), chain_pem),
+        ("dev.sigstore.cosign/bundle".to_owned(), log.rekor_bundle_annotation(&body, time)),
+        ("predicateType".to_owned(), predicate_type),
+    ]);
+    (envelope, annotations)
+}

@@ -10,41 +10,32 @@ use std::process::ExitCode;
 
 use chainseal::sign::attest_policy::AttestationPolicy;
 use chainseal::sign::predicate::PredicateType;
-use chainseal::sign::trust::TrustSource;
 use chainseal::verify_attestation::VerifyAttestationOptions;
-use chainseal::verify_blob::IdentitySpec;
 use clap::Args;
 
+use super::identity_opts::IdentityOpts;
 use super::registry_opts::RegistryOpts;
 
 /// Arguments of `verify-attestation`.
 #[derive(Args, Debug)]
 pub(crate) struct VerifyAttestationArgs {
     /// Managed key: PEM public key (or cosign key file) the attestations must be signed with.
+    /// Transparency-log entries the attestations carry (bundle entries, the Rekor bundle
+    /// annotation of legacy `.att` layers) are always verified against the trusted root; ones
+    /// without any are accepted on the key and stderr says so.
     #[arg(short, long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"])]
     pub(crate) key: Option<PathBuf>,
-    /// Keyless: the certificate's SAN must equal this.
-    #[arg(long, value_name = "IDENTITY", conflicts_with = "certificate_identity_regexp")]
-    pub(crate) certificate_identity: Option<String>,
-    /// Keyless: the SAN must match this regular expression, anchored at both ends.
-    #[arg(long, value_name = "REGEX")]
-    pub(crate) certificate_identity_regexp: Option<String>,
-    /// Keyless: the OIDC issuer must equal this.
-    #[arg(long, value_name = "URL", conflicts_with = "certificate_oidc_issuer_regexp")]
-    pub(crate) certificate_oidc_issuer: Option<String>,
-    /// Keyless: the OIDC issuer must match this regular expression, anchored at both ends.
-    #[arg(long, value_name = "REGEX")]
-    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
-    /// Keyless: trust this `trusted_root.json` instead of the embedded production root.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) trusted_root: Option<PathBuf>,
+    /// Keyless identity (SAN, OIDC issuer, Fulcio extensions) and the trusted root.
+    #[command(flatten)]
+    pub(crate) identity: IdentityOpts,
     /// Keep only Statements of this predicate type (name or URI; versioned spellings match).
     #[arg(long = "type", value_name = "TYPE")]
     pub(crate) predicate_type: Option<String>,
     /// Attestation policy (YAML or JSON; see docs/policy.md).
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
-    /// Accepted for cosign compatibility: keys are checked offline, no log is consulted.
+    /// cosign compatibility, no effect with --key (see --key); refused for keyless
+    /// verification, which always needs a verified log entry or timestamp.
     #[arg(long)]
     pub(crate) insecure_ignore_tlog: bool,
     #[command(flatten)]
@@ -56,25 +47,26 @@ pub(crate) struct VerifyAttestationArgs {
 
 /// Run `verify-attestation`.
 pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
+    let keyless = args.identity.any_identity();
+    if keyless && args.key.is_some() {
+        eprintln!("error: give either --key or the keyless --certificate-* flags, not both");
+        return Ok(ExitCode::from(2));
+    }
+    if keyless && args.insecure_ignore_tlog {
+        eprintln!(
+            "error: --insecure-ignore-tlog is refused for keyless verification: a certificate needs a verified \
+             signing time from the transparency log or a timestamp authority"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let mut options = VerifyAttestationOptions::default();
     if let Some(k) = &args.key {
         options.keys.push(chainseal::sign::load_verification_key(k, None)?);
     }
-    let keyless = args.certificate_identity.is_some()
-        || args.certificate_identity_regexp.is_some()
-        || args.certificate_oidc_issuer.is_some()
-        || args.certificate_oidc_issuer_regexp.is_some();
     if keyless {
-        let spec = IdentitySpec {
-            identity: args.certificate_identity.clone(),
-            identity_regexp: args.certificate_identity_regexp.clone(),
-            issuer: args.certificate_oidc_issuer.clone(),
-            issuer_regexp: args.certificate_oidc_issuer_regexp.clone(),
-            claims: Vec::new(),
-        };
-        options.identity = Some(spec.to_policy()?);
+        options.identity = Some(args.identity.spec().to_policy()?);
     }
-    options.trust = args.trusted_root.clone().map(TrustSource::File);
+    options.trust = Some(args.identity.trust());
     options.predicate_type = args.predicate_type.as_deref().map(PredicateType::parse).transpose()?;
     options.policy = args.policy.as_deref().map(AttestationPolicy::from_file).transpose()?;
     options.registry = args.registry.to_config();

@@ -1,5 +1,6 @@
 //! Legacy cosign `.sig` layers (signing.md §2.4) as Sigstore bundles, so one verifier checks
-//! both storage generations.
+//! both storage generations; `.att` layers (a DSSE envelope blob, same annotations) through
+//! [`bundle_from_legacy_dsse`].
 //!
 //! A layer carries the payload (the layer blob) and, in annotations: the base64 signature, the
 //! PEM leaf certificate, the PEM chain (intermediates … root), the Rekor v1 "bundle" (SET +
@@ -171,6 +172,21 @@ pub fn bundle_from_legacy(payload: &[u8], ann: &LegacyAnnotations<'_>) -> Result
     parse_bundle(&bytes, &BundleLimits::default())
 }
 
+/// Build the bundle that a legacy `.att` layer amounts to: the layer blob is a DSSE envelope
+/// (cosign writes one signature and leaves the `signature` annotation empty); the certificate,
+/// chain, Rekor bundle (SET over a `dsse` or `intoto` entry) and timestamp annotations become the
+/// verification material exactly as for [`bundle_from_legacy`]. `ann.signature` is ignored: the
+/// signature is the envelope's. Errors are at step [`VerifyStep::Bundle`].
+pub fn bundle_from_legacy_dsse(envelope_json: &[u8], ann: &LegacyAnnotations<'_>) -> Result<Bundle> {
+    let bad = |why: String| fail(VerifyStep::Bundle, format!("legacy .att layer: {why}"));
+    let envelope = crate::dsse::Envelope::from_json(envelope_json).map_err(|e| bad(e.to_string()))?;
+    let dsse = envelope.to_bundle_envelope().map_err(|e| bad(e.to_string()))?;
+    let sig = B64.encode(dsse.signature.sig.as_bytes());
+    let mut bundle = bundle_from_legacy(&envelope.payload, &LegacyAnnotations { signature: &sig, ..ann.clone() })?;
+    bundle.content = super::SignatureContent::DsseEnvelope(dsse);
+    Ok(bundle)
+}
+
 /// Every `CERTIFICATE` block of a PEM text, as DER.
 fn pem_certificates(text: &str) -> std::result::Result<Vec<Vec<u8>>, String> {
     let blocks = pem::parse_many(text.as_bytes()).map_err(|e| format!("not PEM ({e})"))?;
@@ -198,6 +214,24 @@ mod tests {
         let b = bundle_from_legacy(b"payload", &LegacyAnnotations::new(&sig)).expect("bundle");
         assert!(matches!(b.verification_material.content, VerificationMaterialContent::PublicKey(_)));
         assert!(b.verification_material.tlog_entries.is_empty());
+    }
+
+    #[test]
+    fn att_layer_is_a_dsse_bundle_with_one_signature() {
+        let env = |sigs: &str| {
+            format!(r#"{{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{sigs}]}}"#)
+        };
+        let b =
+            bundle_from_legacy_dsse(env(r#"{"sig":"c2ln"}"#).as_bytes(), &LegacyAnnotations::new("")).expect("bundle");
+        assert!(
+            matches!(&b.content, crate::bundle::SignatureContent::DsseEnvelope(e) if e.payload.as_bytes() == b"{}")
+        );
+        for bad in [env(""), env(r#"{"sig":"c2ln"},{"sig":"c2ln"}"#), "not json".into()] {
+            match bundle_from_legacy_dsse(bad.as_bytes(), &LegacyAnnotations::new("")) {
+                Err(crate::Error::Verification { step: VerifyStep::Bundle, .. }) => {}
+                other => panic!("expected a bundle error for {bad}, got {other:?}"),
+            }
+        }
     }
 
     #[test]
