@@ -73,11 +73,17 @@ fn refuse_existing(prefix: &Path, force: bool) -> FResult<()> {
 
 /// Load a private key for signing: a cosign encrypted key (password as above) or, for
 /// convenience, an unencrypted PEM private key.
+///
+/// `key_file` may be `env://VAR` (cosign's key reference): the PEM is the variable's value.
 pub fn load_signing_key(key_file: &Path, password: Option<Password>) -> FResult<SigningKey> {
-    let bytes = zeroize::Zeroizing::new(files::read_key_file(key_file)?);
+    let bytes = zeroize::Zeroizing::new(files::read_key_ref(key_file)?);
     if keys::encrypted::is_encrypted_key(&bytes) {
         let pw = password_or_prompt(password, Purpose::Decrypt)?;
-        return Ok(keys::encrypted::decrypt(&bytes, pw.as_bytes())?);
+        // Seed the signing RNG on another core while scrypt runs (both take tens of ms).
+        return std::thread::scope(|s| {
+            s.spawn(keys::warm_up_rng);
+            Ok(keys::encrypted::decrypt(&bytes, pw.as_bytes())?)
+        });
     }
     keys::import::import_pem(&bytes).map_err(|e| {
         FError::InvalidInput(format!("{} is neither a cosign key file nor a PEM private key ({e})", key_file.display()))
@@ -85,9 +91,9 @@ pub fn load_signing_key(key_file: &Path, password: Option<Password>) -> FResult<
 }
 
 /// Load a key for verification: a PEM public key, or a cosign private key (decrypted with the
-/// password, its public half used).
+/// password, its public half used). `key_file` may be `env://VAR`: the PEM is the variable's value.
 pub fn load_verification_key(key_file: &Path, password: Option<Password>) -> FResult<PublicKey> {
-    match files::classify_key_file(files::read_key_file(key_file)?) {
+    match files::classify_key_file(files::read_key_ref(key_file)?) {
         Ok(KeyFile::Public(k)) => Ok(k),
         Ok(KeyFile::EncryptedPrivate(bytes)) => {
             let pw = password_or_prompt(password, Purpose::Decrypt)?;

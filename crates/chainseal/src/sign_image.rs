@@ -96,6 +96,15 @@ impl Target {
         }
     }
 
+    /// Like [`Target::open`], but registry references share `client` (its connections, tokens
+    /// and settings) instead of each building its own.
+    pub(crate) async fn open_shared(spec: &SourceSpec, client: &registry::RegistryClient) -> Result<Target> {
+        match spec {
+            SourceSpec::Registry(r) => Ok(Target::Registry(client.repository(r))),
+            _ => Target::open(spec, client.config()).await,
+        }
+    }
+
     pub(crate) fn source(&self) -> &dyn ContentSource {
         match self {
             Target::Registry(r) => r,
@@ -214,8 +223,8 @@ pub(crate) async fn push_bundle_referrer(
     let mut config = Descriptor::for_bytes(media_type::OCI_EMPTY, media_type::OCI_EMPTY_DATA);
     config.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_string());
     let sink = target.sink();
-    sink.put_blob_bytes(&layer, bundle).await?;
-    sink.put_blob_bytes(&config, media_type::OCI_EMPTY_DATA).await?;
+    // Both blobs at once: one round trip's wait instead of two.
+    tokio::try_join!(sink.put_blob_bytes(&layer, bundle), sink.put_blob_bytes(&config, media_type::OCI_EMPTY_DATA))?;
     let manifest = ImageManifest {
         schema_version: 2,
         media_type: Some(media_type::OCI_MANIFEST.to_string()),
@@ -314,26 +323,22 @@ fn equivalent(existing: &Descriptor, ours: &Descriptor, payload: &[u8], key: &Si
         .is_some_and(|sig| key.public_key().verify(payload, &sig).is_ok())
 }
 
-/// Wait a little (with jitter), twice, and check that our layer is still in the `.sig` image.
-async fn legacy_layer_survives(
+/// Wait a little (with jitter) and check that our layer is still in the `.sig` image. Only used
+/// when a writer outside the tag lock was seen changing the image.
+async fn legacy_layer_survives_pause(
     source: &dyn ContentSource,
     tag: &str,
     layer: &Descriptor,
     payload: &[u8],
     key: &SigningKey,
 ) -> Result<bool> {
-    for _ in 0..2 {
-        let jitter = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| u64::from(d.subsec_nanos()) % 250)
-            .unwrap_or(0);
-        tokio::time::sleep(std::time::Duration::from_millis(150 + jitter)).await;
-        match read_sig_image(source, tag).await? {
-            Some(m) if m.layers.iter().any(|l| equivalent(l, layer, payload, key)) => {}
-            _ => return Ok(false),
-        }
-    }
-    Ok(true)
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()) % 250)
+        .unwrap_or(0);
+    tokio::time::sleep(std::time::Duration::from_millis(150 + jitter)).await;
+    Ok(matches!(read_sig_image(source, tag).await?,
+        Some(m) if m.layers.iter().any(|l| equivalent(l, layer, payload, key))))
 }
 
 async fn sign_legacy(
@@ -351,20 +356,16 @@ async fn sign_legacy(
     let tag = subject.digest.cosign_tag("sig");
     let (source, sink) = (target.source(), target.sink());
     sink.put_blob_bytes(&layer, &payload).await?;
-    // chainseal processes on this machine take turns rewriting the tag; writers elsewhere are
-    // caught by the re-reads below.
+    // chainseal processes on this machine take turns rewriting the tag, so an immediate re-read
+    // after our write shows whether it stuck. A writer that does not take the lock (another
+    // machine, cosign) shows itself as an image that changed under us: only then is the layer
+    // checked again after a pause (16 concurrent signers: tests/concurrency_secrets.rs).
     let _tag_lock = chainseal_oci::tag_lock::lock_tag(&format!("{}:{tag}", sink.describe())).await;
     for attempt in 1..=LEGACY_WRITE_ATTEMPTS {
         let existing = read_sig_image(source, &tag).await?;
         let mut layers = existing.map(|m| m.layers).unwrap_or_default();
         if layers.iter().any(|l| equivalent(l, &layer, &payload, key)) {
-            // Present now, but a writer that read the tag before our write may still replace
-            // it: confirm twice after a pause before reporting success (16 concurrent signers
-            // lost signatures silently without this; tests/concurrency_secrets.rs).
-            if attempt == 1 || legacy_layer_survives(source, &tag, &layer, &payload, key).await? {
-                return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: attempt > 1 });
-            }
-            continue;
+            return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: attempt > 1 });
         }
         if layers.len() >= MAX_SIG_LAYERS {
             return Err(Error::InvalidInput(format!(
@@ -372,10 +373,19 @@ async fn sign_legacy(
             )));
         }
         layers.push(layer.clone());
-        put_legacy_image(sink, &tag, layers).await?;
-        // Nothing on the registry prevents lost updates: re-read and check our layer survived;
-        // the loop's next turn finds it (and stops) or adds it again.
-        tokio::time::sleep(std::time::Duration::from_millis(50 + u64::from(attempt) * 37)).await;
+        put_legacy_image(sink, &tag, layers.clone()).await?;
+        match read_sig_image(source, &tag).await? {
+            Some(m) if m.layers == layers => {
+                return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: true });
+            }
+            Some(m) if m.layers.iter().any(|l| equivalent(l, &layer, &payload, key)) => {
+                if legacy_layer_survives_pause(source, &tag, &layer, &payload, key).await? {
+                    return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: true });
+                }
+            }
+            // Gone: a concurrent writer replaced the image; add our layer again.
+            _ => {}
+        }
     }
     match read_sig_image(source, &tag).await? {
         Some(m) if m.layers.iter().any(|l| equivalent(l, &layer, &payload, key)) => {

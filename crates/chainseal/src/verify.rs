@@ -145,7 +145,88 @@ pub async fn verify_image_as_async(
     let verifier = image_verifier(signer, options.trust.as_ref())?;
     let spec = SourceSpec::parse(input)?;
     let target = Target::open(&spec, &options.registry).await?;
-    let resolved = resolve(&spec, &target, input).await?;
+    verify_target(input, &spec, &target, &verifier, signer_key(signer), options).await
+}
+
+fn signer_key(signer: &ImageSigner) -> Option<&PublicKey> {
+    match signer {
+        ImageSigner::Key(k) => Some(k),
+        ImageSigner::Identity(_) => None,
+    }
+}
+
+/// How many images [`verify_images`] checks at once unless told otherwise.
+pub const DEFAULT_IMAGE_PARALLELISM: usize = 16;
+
+/// The outcome for one image of [`verify_images`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ImageOutcome {
+    /// The image as given.
+    pub image: String,
+    /// The report (`verified` empty: no signature verified), or why the image could not be
+    /// checked (lookup or registry failure, bad reference).
+    pub result: Result<VerifyImageReport>,
+}
+
+impl ImageOutcome {
+    /// At least one signature of this image verified.
+    pub fn is_verified(&self) -> bool {
+        self.result.as_ref().is_ok_and(|r| !r.verified.is_empty())
+    }
+}
+
+/// Verify several images against one `signer` (blocking); see [`verify_images_async`].
+pub fn verify_images(
+    inputs: &[String],
+    signer: &ImageSigner,
+    options: &VerifyImageOptions,
+    parallelism: usize,
+) -> Result<Vec<ImageOutcome>> {
+    crate::sign::runtime()?.block_on(verify_images_async(inputs, signer, options, parallelism))
+}
+
+/// Verify several images against one `signer`: one verifier (trusted root loaded once), one
+/// registry client shared by all (connections and tokens reused), at most `parallelism` images
+/// in flight (0 means [`DEFAULT_IMAGE_PARALLELISM`]). Outcomes come back in input order, one
+/// per image; one image's failure does not stop the others. `Err` only when the verifier
+/// itself cannot be built (trust root, key).
+pub async fn verify_images_async(
+    inputs: &[String],
+    signer: &ImageSigner,
+    options: &VerifyImageOptions,
+    parallelism: usize,
+) -> Result<Vec<ImageOutcome>> {
+    use futures_util::StreamExt as _;
+    let verifier = image_verifier(signer, options.trust.as_ref())?;
+    let client = chainseal_oci::registry::RegistryClient::new(options.registry.clone())?;
+    let limit = if parallelism == 0 { DEFAULT_IMAGE_PARALLELISM } else { parallelism };
+    let (verifier, client) = (&verifier, &client);
+    let outcomes = futures_util::stream::iter(inputs.iter().map(|input| async move {
+        let result = async {
+            let spec = SourceSpec::parse(input)?;
+            let target = Target::open_shared(&spec, client).await?;
+            verify_target(input, &spec, &target, verifier, signer_key(signer), options).await
+        }
+        .await;
+        ImageOutcome { image: input.clone(), result }
+    }))
+    .buffered(limit)
+    .collect::<Vec<_>>()
+    .await;
+    Ok(outcomes)
+}
+
+/// Verify the signatures of the image `input` (parsed as `spec`, opened as `target`).
+async fn verify_target(
+    input: &str,
+    spec: &SourceSpec,
+    target: &Target,
+    verifier: &BundleVerifier,
+    key: Option<&PublicKey>,
+    options: &VerifyImageOptions,
+) -> Result<VerifyImageReport> {
+    let resolved = resolve(spec, target, input).await?;
     let digest = resolved.top.digest.clone();
     let hex = sha256_hex(&digest)?.to_owned();
     let mut raw_digest = [0u8; 32];
@@ -179,7 +260,7 @@ pub async fn verify_image_as_async(
         }
         let found_at = entry.digest.to_string();
         let bytes = source.blob_bytes(layer, MAX_SIGNATURE_BLOB).await?;
-        match check_bundle(&verifier, &bytes, raw_digest, &hex, &options.annotations) {
+        match check_bundle(verifier, &bytes, raw_digest, &hex, &options.annotations) {
             Ok((verified, payload)) => {
                 let mut lines = checks_performed(&verified);
                 lines.push(format!(
@@ -212,9 +293,16 @@ pub async fn verify_image_as_async(
                     continue;
                 }
                 let payload = source.blob_bytes(layer, MAX_SIGNATURE_BLOB).await?;
-                match check_simple_signing(&verifier, layer, &payload, &digest, &options.annotations) {
+                match check_simple_signing(verifier, key, layer, &payload, &digest, &options.annotations) {
                     Ok((verified, value)) => {
                         let mut lines = checks_performed(&verified);
+                        if key.is_some() && layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE).is_some() {
+                            lines.push(
+                                "layer carries a certificate: it holds the given key and is valid now; its log \
+                                 entry/timestamp were not checked (signature checked with the key)"
+                                    .into(),
+                            );
+                        }
                         lines.push(format!(
                             "payload names {digest}; {} required annotation(s) present",
                             options.annotations.len()
@@ -284,8 +372,16 @@ fn check_bundle(
 
 /// Check one legacy `.sig` layer: its annotations as a bundle through the verifier, then the
 /// simple-signing payload against this digest and the required annotations.
+///
+/// With a managed key (`key`), a layer that carries a certificate (keyless or certificate
+/// signing) is checked as cosign `verify --key --insecure-ignore-tlog` checks it: the signature
+/// with the given key, the certificate not validated against a CA but required to be valid now.
+/// chainseal also requires the certificate to hold the given key, so a layer never verifies
+/// under a key its certificate does not name. Its log entry is not checked (not needed for the
+/// key decision; the report shows 0 log entries).
 fn check_simple_signing(
     verifier: &BundleVerifier,
+    key: Option<&PublicKey>,
     layer: &Descriptor,
     payload: &[u8],
     digest: &Digest,
@@ -296,14 +392,179 @@ fn check_simple_signing(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| "layer has no dev.cosignproject.cosign/signature annotation".to_string())?;
     let mut ann = LegacyAnnotations::new(sig);
-    ann.certificate = layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE);
+    ann.certificate = layer.annotation(media_type::ANNOTATION_COSIGN_CERTIFICATE).filter(|c| !c.trim().is_empty());
     ann.chain = layer.annotation(media_type::ANNOTATION_COSIGN_CHAIN);
     ann.rekor_bundle = layer.annotation(media_type::ANNOTATION_COSIGN_BUNDLE);
     ann.rfc3161_timestamp = layer.annotation(media_type::ANNOTATION_COSIGN_RFC3161);
+    let certificate = match (key, ann.certificate) {
+        (Some(key), Some(pem)) => {
+            let cert = certificate_for_key(pem, key)?;
+            // The layer's log entry and timestamp name the certificate, which sigstore-verify's
+            // key path cannot read; they are not needed for the key decision and are left
+            // unchecked (the check line says so), like cosign --insecure-ignore-tlog.
+            ann.certificate = None;
+            ann.chain = None;
+            ann.rekor_bundle = None;
+            ann.rfc3161_timestamp = None;
+            Some(cert)
+        }
+        _ => None,
+    };
     let bundle = bundle_from_legacy(payload, &ann).map_err(|e| e.to_string())?;
     let verified = verifier.verify(ArtifactInput::Bytes(payload), &bundle).map_err(|e| e.to_string())?;
+    if let Some(cert) = certificate {
+        check_validity(&cert, &verified.verified_times)?;
+    }
     let parsed = SimpleSigning::parse(payload).map_err(|e| e.to_string())?;
     parsed.check(&digest.to_string(), required).map_err(|e| e.to_string())?;
     let value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
     Ok((verified, value))
+}
+
+/// The layer's PEM leaf certificate, which must hold `key`.
+fn certificate_for_key(pem: &str, key: &PublicKey) -> std::result::Result<x509_cert::Certificate, String> {
+    use x509_cert::der::{Decode as _, Encode as _};
+    let block = ::pem::parse(pem.trim()).map_err(|e| format!("dev.sigstore.cosign/certificate is not PEM ({e})"))?;
+    let cert = x509_cert::Certificate::from_der(block.contents())
+        .map_err(|e| format!("dev.sigstore.cosign/certificate does not parse ({e})"))?;
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| format!("dev.sigstore.cosign/certificate: unreadable public key ({e})"))?;
+    if spki != key.spki_der() {
+        return Err("the layer's certificate holds another key than the one given with --key (signed by \
+                    someone else; verify it with an identity instead)"
+            .into());
+    }
+    Ok(cert)
+}
+
+/// cosign's `CheckExpiry`: the certificate must be valid at every verified signing time, or
+/// now when there is none.
+fn check_validity(cert: &x509_cert::Certificate, times: &[jiff::Timestamp]) -> std::result::Result<(), String> {
+    let validity = &cert.tbs_certificate.validity;
+    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs() as i64;
+    let (not_before, not_after) = (secs(validity.not_before), secs(validity.not_after));
+    let now = [jiff::Timestamp::now()];
+    let (times, what) = if times.is_empty() { (&now[..], "now") } else { (times, "at the verified signing time") };
+    for t in times {
+        let t = t.as_second();
+        if t < not_before || t > not_after {
+            return Err(format!(
+                "the layer's certificate is not valid {what} (valid {} to {}); cosign refuses it too",
+                validity.not_before, validity.not_after
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Legacy `.sig` layers that carry a certificate, verified with `--key` (cosign's rule):
+    //! accepted when the certificate holds the given key and the signature verifies with it,
+    //! refused otherwise.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chainseal_sign::testkit::{self, TestCa, TestCt, TestLeaf, TestLog};
+    use x509_cert::der::{Decode as _, Encode as _};
+
+    use super::*;
+
+    const DIGEST: &str = "sha256:0101010101010101010101010101010101010101010101010101010101010101";
+
+    struct World {
+        leaf: TestLeaf,
+        ca: TestCa,
+        log: TestLog,
+        payload: Vec<u8>,
+        _dir: tempfile::TempDir,
+        root: std::path::PathBuf,
+    }
+
+    fn world() -> World {
+        let ca = TestCa::root("test fulcio");
+        let ct = TestCt::new();
+        let leaf = ca.issue_leaf(
+            "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+            "https://token.actions.githubusercontent.com",
+            &[],
+            &ct,
+        );
+        let log = TestLog::new("test.rekor.local");
+        let payload = SimpleSigning::new("registry.test/acme/app", DIGEST.to_string(), &BTreeMap::new()).to_bytes();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("trusted_root.json");
+        let root_doc = testkit::trusted_root(&[&log], &[TestCa::trusted_root_entry(&[&ca])], &[&ct]);
+        std::fs::write(&root, root_doc.to_string()).unwrap();
+        World { leaf, ca, log, payload, _dir: dir, root }
+    }
+
+    fn leaf_key(leaf: &TestLeaf) -> PublicKey {
+        let cert = x509_cert::Certificate::from_der(&leaf.der).unwrap();
+        PublicKey::from_spki_der(&cert.tbs_certificate.subject_public_key_info.to_der().unwrap()).unwrap()
+    }
+
+    fn layer(payload: &[u8], annotations: BTreeMap<String, String>) -> Descriptor {
+        let mut d = Descriptor::for_bytes(SIMPLE_SIGNING_MEDIA_TYPE, payload);
+        d.annotations = Some(annotations);
+        d
+    }
+
+    fn check(w: &World, key: &PublicKey, layer: &Descriptor) -> std::result::Result<Verified, String> {
+        let verifier =
+            image_verifier(&ImageSigner::Key(key.clone()), Some(&TrustSource::File(w.root.clone()))).unwrap();
+        let digest: Digest = DIGEST.parse().unwrap();
+        check_simple_signing(&verifier, Some(key), layer, &w.payload, &digest, &BTreeMap::new()).map(|(v, _)| v)
+    }
+
+    #[test]
+    fn keyless_layer_verifies_with_the_certificates_key() {
+        let w = world();
+        let ann = testkit::keyless_legacy_annotations(&w.leaf, &[w.ca.der()], &w.payload, &w.log);
+        let v = check(&w, &leaf_key(&w.leaf), &layer(&w.payload, ann.clone())).expect("the certificate's key verifies");
+        assert!(matches!(v.signer, Signer::Key));
+        assert_eq!(v.tlog_entries, 0, "the entry names the certificate and is not part of the key decision");
+        // Without the Rekor bundle (cosign --tlog-upload=false): checked against now.
+        let mut no_log = ann;
+        no_log.remove(media_type::ANNOTATION_COSIGN_BUNDLE);
+        let v = check(&w, &leaf_key(&w.leaf), &layer(&w.payload, no_log)).expect("no log entry");
+        assert_eq!(v.tlog_entries, 0);
+    }
+
+    #[test]
+    fn keyless_layer_is_refused_with_another_key() {
+        let w = world();
+        let ann = testkit::keyless_legacy_annotations(&w.leaf, &[w.ca.der()], &w.payload, &w.log);
+        let other =
+            chainseal_sign::keys::SigningKey::generate(chainseal_sign::keys::GenerateAlgorithm::EcdsaP256).unwrap();
+        let err = check(&w, other.public_key(), &layer(&w.payload, ann)).unwrap_err();
+        assert!(err.contains("another key"), "{err}");
+    }
+
+    #[test]
+    fn keyless_layer_with_a_foreign_signature_is_refused_even_with_the_certificates_key() {
+        let w = world();
+        let mut ann = testkit::keyless_legacy_annotations(&w.leaf, &[w.ca.der()], &w.payload, &w.log);
+        ann.remove(media_type::ANNOTATION_COSIGN_BUNDLE);
+        // The signature of another payload.
+        let forged = testkit::sign(&w.leaf.signer, b"another payload");
+        ann.insert(
+            media_type::ANNOTATION_COSIGN_SIGNATURE.to_string(),
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, forged),
+        );
+        let err = check(&w, &leaf_key(&w.leaf), &layer(&w.payload, ann)).unwrap_err();
+        assert!(err.contains("signature"), "{err}");
+    }
+
+    #[test]
+    fn certificate_validity_is_checked_at_the_signing_time() {
+        let w = world();
+        let cert = x509_cert::Certificate::from_der(&w.leaf.der).unwrap();
+        assert!(check_validity(&cert, &[]).is_ok());
+        let long_ago = jiff::Timestamp::from_second(1_000_000_000).unwrap();
+        let err = check_validity(&cert, &[long_ago]).unwrap_err();
+        assert!(err.contains("not valid"), "{err}");
+    }
 }

@@ -244,3 +244,161 @@ fn legacy_signing_deduplicates_and_keeps_other_signatures() {
         ok(chainseal(d).args(["verify", "--key", &format!("k{i}.pub"), &img]));
     }
 }
+
+/// `cosign sign` (v3 flags) with `key`, offline, of `img`.
+fn cosign_v3_sign<'a>(cmd: &'a mut Command, key: &str, img: &str) -> &'a mut Command {
+    cmd.args(["sign", "--key", key, "--use-signing-config=false", "--tlog-upload=false", "-y", img])
+}
+
+/// Run `cmd` with `input` on stdin.
+fn with_stdin(cmd: &mut Command, input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// JSON lines of stdout.
+fn json_lines(o: &Output) -> Vec<Vec<serde_json::Value>> {
+    String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn several_images_verified_in_one_call() {
+    for host in both_registries() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        keys(d);
+        let (_, a, b) = push_images(d, &host);
+        ok(chainseal(d).args(["sign", "-q", "--key", "cs.key", &a]));
+        ok(cosign(d, "cosign-v2").args(["sign", "--key", "cs.key", "--tlog-upload=false", "-y", &b]));
+        // Both signed: exit 0, one JSON line per image in input order.
+        let o = ok(chainseal(d).args(["verify", "--key", "cs.pub", &a, &b]));
+        let lines = json_lines(&o);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0][0]["predicateType"], "https://sigstore.dev/cosign/sign/v1");
+        let b_digest = b.rsplit_once('@').unwrap().1;
+        assert_eq!(lines[1][0]["critical"]["image"]["docker-manifest-digest"], b_digest);
+        // A list with an unsigned image (another repository, same registry): exit 1, its line is
+        // `[]`, stderr names it.
+        let dir2 = tempfile::tempdir().unwrap();
+        keys(dir2.path());
+        let (_, unsigned, _) = push_images(dir2.path(), &host);
+        let list = d.join("images.txt");
+        std::fs::write(&list, format!("# release images\n{a}\n\n{unsigned}\n{b}\n")).unwrap();
+        let o = code(chainseal(d).args(["verify", "--key", "cs.pub", "--images-from"]).arg(&list), 1);
+        let lines = json_lines(&o);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].is_empty() && !lines[0].is_empty() && !lines[2].is_empty(), "{lines:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("error: {unsigned}: no signature")), "{err}");
+        assert!(err.contains("2 of 3 image(s) verified"), "{err}");
+        // From stdin, mixed with an argument; a wrong key verifies nothing: exit 1.
+        let o =
+            with_stdin(chainseal(d).args(["verify", "--key", "co.pub", "--images-from", "-", &a]), &format!("{b}\n"));
+        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(json_lines(&o), vec![Vec::<serde_json::Value>::new(), Vec::new()]);
+        // A lookup error is exit 2, and names the image; the others are still checked.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let dead = format!("127.0.0.1:{port}/x/y@sha256:{}", "a".repeat(64));
+        let o = code(chainseal(d).args(["verify", "--key", "cs.pub", "--registry-retries", "1", &a, &dead]), 2);
+        let lines = json_lines(&o);
+        assert_eq!(lines.len(), 2);
+        assert!(!lines[0].is_empty() && lines[1].is_empty());
+        assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("error: {dead}: ")));
+        // An empty list is a usage error.
+        code(
+            chainseal(d).args(["verify", "--key", "cs.pub", "--images-from", "-"]).stdin(std::process::Stdio::null()),
+            2,
+        );
+    }
+}
+
+#[test]
+fn env_key_references_sign_and_verify_like_cosign() {
+    let host = env("CHAINSEAL_TEST_REGISTRY_PLAIN");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keys(d);
+    let (_, a, b) = push_images(d, &host);
+    let private = std::fs::read_to_string(d.join("cs.key")).unwrap();
+    let public = std::fs::read_to_string(d.join("cs.pub")).unwrap();
+    // Sign with the private key from the environment (password still from CHAINSEAL_PASSWORD).
+    ok(chainseal(d).env("CS_TEST_PRIVATE", &private).args(["sign", "--key", "env://CS_TEST_PRIVATE", &a]));
+    ok(chainseal(d).env("CS_TEST_PRIVATE", &private).args([
+        "sign",
+        "--format",
+        "legacy",
+        "--key",
+        "env://CS_TEST_PRIVATE",
+        &b,
+    ]));
+    // Verify with the public key from the environment, and cosign does the same with env://.
+    ok(chainseal(d).env("CS_TEST_PUBLIC", &public).args(["verify", "--key", "env://CS_TEST_PUBLIC", &a, &b]));
+    ok(cosign(d, "cosign").env("CS_TEST_PUBLIC", &public).args([
+        "verify",
+        "--key",
+        "env://CS_TEST_PUBLIC",
+        "--insecure-ignore-tlog",
+        &a,
+    ]));
+    // cosign signs with env:// (its own key), chainseal verifies with env://.
+    let co_private = std::fs::read_to_string(d.join("co.key")).unwrap();
+    let co_public = std::fs::read_to_string(d.join("co.pub")).unwrap();
+    ok(cosign_v3_sign(cosign(d, "cosign").env("CO_TEST_PRIVATE", &co_private), "env://CO_TEST_PRIVATE", &b));
+    ok(chainseal(d).env("CO_TEST_PUBLIC", &co_public).args(["verify", "--key", "env://CO_TEST_PUBLIC", &b]));
+    // The wrong key from the environment verifies nothing.
+    code(chainseal(d).env("CO_TEST_PUBLIC", &co_public).args(["verify", "--key", "env://CO_TEST_PUBLIC", &a]), 1);
+    // Unset variable: exit 2 naming it; a wrong password for an env:// key: exit 2, nothing leaked.
+    let o = code(chainseal(d).env_remove("CS_TEST_NOPE").args(["sign", "--key", "env://CS_TEST_NOPE", &a]), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("CS_TEST_NOPE"));
+    let o = code(
+        chainseal(d).env("CS_TEST_PRIVATE", &private).env("CHAINSEAL_PASSWORD", "wrong").args([
+            "sign",
+            "--key",
+            "env://CS_TEST_PRIVATE",
+            &a,
+        ]),
+        2,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("password") && !err.contains("ENCRYPTED"), "{err}");
+}
+
+#[test]
+fn ed25519_keys_interoperate_both_ways() {
+    let host = env("CHAINSEAL_TEST_REGISTRY_PLAIN");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // One Ed25519 key, imported into a cosign key pair by cosign itself.
+    let pem = d.join("ed.pem");
+    ok(Command::new("openssl").args(["genpkey", "-algorithm", "ed25519", "-out"]).arg(&pem));
+    ok(cosign(d, "cosign").args(["import-key-pair", "--key"]).arg(&pem).args(["--output-key-prefix", "ed"]));
+    let (_, a, b) = push_images(d, &host);
+    // cosign signs with Ed25519ph (v3 DSSE bundle on A, v2 `.sig` on B); chainseal accepts both.
+    ok(cosign_v3_sign(&mut cosign(d, "cosign"), "ed.key", &a));
+    ok(cosign(d, "cosign-v2").args(["sign", "--key", "ed.key", "--tlog-upload=false", "-y", &b]));
+    ok(chainseal(d).env("CHAINSEAL_PASSWORD", "pw").args(["verify", "--key", "ed.pub", &a]));
+    ok(chainseal(d).args(["verify", "--key", "ed.pub", &b]));
+    // chainseal signs pure Ed25519 (what cosign verifies with a public key), both layouts.
+    let (_, c, e) = push_images(d, &host);
+    ok(chainseal(d).args(["sign", "--key", "ed.key", &c]));
+    ok(chainseal(d).args(["sign", "--format", "legacy", "--key", "ed.key", &e]));
+    ok(cosign(d, "cosign").args(["verify", "--key", "ed.pub", "--insecure-ignore-tlog", &c]));
+    ok(cosign(d, "cosign-v2").args(["verify", "--key", "ed.pub", "--insecure-ignore-tlog", &e]));
+    ok(chainseal(d).args(["verify", "--key", "ed.pub", &c, &e]));
+    // Another Ed25519 key verifies none of them.
+    let pem2 = d.join("ed2.pem");
+    ok(Command::new("openssl").args(["genpkey", "-algorithm", "ed25519", "-out"]).arg(&pem2));
+    ok(cosign(d, "cosign").args(["import-key-pair", "--key"]).arg(&pem2).args(["--output-key-prefix", "ed2"]));
+    for img in [&a, &b, &c, &e] {
+        code(chainseal(d).args(["verify", "--key", "ed2.pub", img]), 1);
+    }
+}

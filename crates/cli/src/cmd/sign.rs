@@ -31,7 +31,8 @@ pub(crate) fn parse_annotation(s: &str) -> Result<(String, String), String> {
 #[derive(Args, Debug)]
 pub(crate) struct SignArgs {
     /// The signing key: a cosign key file (password from CHAINSEAL_PASSWORD, COSIGN_PASSWORD, a
-    /// prompt or stdin) or an unencrypted PEM private key.
+    /// prompt or stdin) or an unencrypted PEM private key; `env://VAR` reads the PEM from the
+    /// environment variable VAR (the password still comes from the sources above).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) key: PathBuf,
     /// Where and how to store the signature.

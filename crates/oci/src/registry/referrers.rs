@@ -194,8 +194,15 @@ impl Repository {
 
     /// Add `referrer` (already pushed) to the fallback index of `subject`: GET the tag, skip
     /// if present, append a descriptor with `artifactType` and all manifest annotations, PUT
-    /// with the OCI index media type, then re-read and retry if a concurrent writer dropped
-    /// our entry (the registry ignores `If-Match`, so we check instead).
+    /// with the OCI index media type, then re-read at once and retry if our entry is gone (the
+    /// registry ignores `If-Match`, so we check instead).
+    ///
+    /// Writers in this process (a mutex) and on this machine (the file lock of
+    /// [`crate::tag_lock`]) take turns, so for them the immediate re-read is proof enough. A
+    /// writer that does not take the lock (another machine, cosign) shows itself as an index
+    /// that changed under us: only then is the entry checked again after a pause. A foreign
+    /// writer that read before our PUT and writes after that check can still drop the entry;
+    /// no registry-side mechanism prevents it (distribution 2.8.2 has no conditional PUT).
     pub async fn add_to_fallback_index(
         &self,
         subject: &Digest,
@@ -209,30 +216,28 @@ impl Repository {
         let _guard = lock.lock().await;
         let _machine_guard = crate::tag_lock::lock_tag(&key).await;
         for attempt in 1..=FALLBACK_WRITE_ATTEMPTS {
-            let (mut base, _) = self.fallback_index(subject).await?;
-            // Read, merge, and re-read just before writing: if another writer changed the
-            // index in between, merge into theirs instead. This keeps the race window to one
-            // round trip (the registry offers no conditional PUT).
-            for _ in 0..FALLBACK_WRITE_ATTEMPTS {
-                if base.manifests.iter().any(|d| d.digest == entry.digest) {
-                    break;
-                }
-                let (again, _) = self.fallback_index(subject).await?;
-                if again.manifests != base.manifests {
-                    base = again;
-                    continue;
-                }
-                let mut index = base.clone();
-                index.manifests.push(entry.clone());
-                index.media_type = Some(media_type::OCI_INDEX.to_string());
-                index.schema_version = 2;
-                let bytes = serde_json::to_vec(&index).map_err(|e| Error::InvalidManifest(e.to_string()))?;
-                self.put_index_tag(&tag, bytes).await?;
-                break;
+            let (base, _) = self.fallback_index(subject).await?;
+            if base.manifests.iter().any(|d| d.digest == entry.digest) {
+                return Ok(());
             }
-            // Let concurrent writers land, then check (twice) that our entry survived.
-            if self.entry_survives(subject, &entry.digest).await? && self.entry_survives(subject, &entry.digest).await?
-            {
+            let mut index = base;
+            index.manifests.push(entry.clone());
+            index.media_type = Some(media_type::OCI_INDEX.to_string());
+            index.schema_version = 2;
+            let bytes = serde_json::to_vec(&index).map_err(|e| Error::InvalidManifest(e.to_string()))?;
+            self.put_index_tag(&tag, bytes).await?;
+            let (check, _) = self.fallback_index(subject).await?;
+            if !check.manifests.iter().any(|d| d.digest == entry.digest) {
+                tracing::info!(%tag, attempt, "a concurrent writer replaced the referrers index; adding our entry again");
+                continue;
+            }
+            if check.manifests == index.manifests {
+                // Exactly what we wrote: nobody else was writing.
+                return Ok(());
+            }
+            // Someone outside our locks is writing this index right now: let their write land,
+            // then look again.
+            if self.entry_survives_pause(subject, &entry.digest).await? {
                 return Ok(());
             }
             tracing::info!(%tag, attempt, "a concurrent writer replaced the referrers index; adding our entry again");
@@ -245,7 +250,8 @@ impl Repository {
     }
 
     /// Wait a little (with jitter), then check that `digest` is still in the fallback index.
-    async fn entry_survives(&self, subject: &Digest, digest: &Digest) -> Result<bool> {
+    /// Only used when a writer outside our locks was seen changing the index.
+    async fn entry_survives_pause(&self, subject: &Digest, digest: &Digest) -> Result<bool> {
         tokio::time::sleep(Duration::from_millis(150) + super::retry::jitter(Duration::from_millis(250))).await;
         let (check, _) = self.fallback_index(subject).await?;
         Ok(check.manifests.iter().any(|d| &d.digest == digest))

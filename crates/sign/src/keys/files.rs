@@ -77,6 +77,37 @@ pub fn read_key_file(path: &Path) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The prefix of a `--key` reference naming an environment variable that holds the PEM
+/// (cosign `pkg/blob/load.go`).
+pub const ENV_KEY_PREFIX: &str = "env://";
+
+/// Read a `--key` reference: `env://VAR` is the value of the environment variable `VAR` (a PEM
+/// key, as cosign accepts it; the password of a private key still comes from
+/// `CHAINSEAL_PASSWORD`/`COSIGN_PASSWORD`/the prompt), anything else a file path
+/// ([`read_key_file`]). The value is never put into an error.
+pub fn read_key_ref(reference: &Path) -> Result<Vec<u8>> {
+    let Some(var) = reference.to_str().and_then(|s| s.strip_prefix(ENV_KEY_PREFIX)) else {
+        return read_key_file(reference);
+    };
+    if var.is_empty() || var.contains('=') || var.contains('\0') {
+        return Err(Error::Key(format!("`{ENV_KEY_PREFIX}{var}` does not name an environment variable")));
+    }
+    let value = std::env::var_os(var).ok_or_else(|| {
+        Error::Key(format!("environment variable {var} (from --key {ENV_KEY_PREFIX}{var}) is not set"))
+    })?;
+    let bytes = value
+        .into_string()
+        .map_err(|_| Error::Key(format!("environment variable {var} is not text; a PEM key is ASCII")))?
+        .into_bytes();
+    if bytes.len() as u64 > MAX_KEY_FILE {
+        return Err(Error::Key(format!("environment variable {var} is larger than {MAX_KEY_FILE} bytes; not a key")));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Key(format!("environment variable {var} (from --key {ENV_KEY_PREFIX}{var}) is empty")));
+    }
+    Ok(bytes)
+}
+
 /// What a `--key` file holds.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -100,6 +131,26 @@ pub fn classify_key_file(bytes: Vec<u8>) -> Result<KeyFile> {
 mod tests {
     use super::*;
     use crate::keys::GenerateAlgorithm;
+
+    #[test]
+    fn env_key_references() {
+        // `set_var` needs `unsafe` in edition 2024 (forbidden here): read a variable the test
+        // runner already has; the CLI tests set their own (tests/image_sign_interop.rs).
+        let pem = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n";
+        let path_value = std::env::var("PATH").unwrap_or_default();
+        if !path_value.trim().is_empty() {
+            assert_eq!(read_key_ref(Path::new("env://PATH")).unwrap(), path_value.into_bytes());
+        }
+        let err = read_key_ref(Path::new("env://CHAINSEAL_TEST_SURELY_UNSET_VAR_1234")).unwrap_err().to_string();
+        assert!(err.contains("CHAINSEAL_TEST_SURELY_UNSET_VAR_1234") && err.contains("not set"), "{err}");
+        assert!(read_key_ref(Path::new("env://")).unwrap_err().to_string().contains("does not name"));
+        assert!(read_key_ref(Path::new("env://A=B")).is_err());
+        // Not env://: a file path.
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("k.pub");
+        std::fs::write(&f, pem).unwrap();
+        assert_eq!(read_key_ref(&f).unwrap(), pem.as_bytes());
+    }
 
     #[test]
     fn writes_with_modes_and_refuses_to_clobber() {

@@ -14,7 +14,7 @@ pub mod import;
 mod private;
 mod public;
 
-pub use private::SigningKey;
+pub use private::{SigningKey, warm_up_rng};
 pub use public::PublicKey;
 
 /// The key algorithms chainseal signs and verifies with, named as in the Sigstore protobuf

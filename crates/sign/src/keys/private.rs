@@ -48,6 +48,16 @@ fn ecdsa_alg(alg: KeyAlgorithm) -> Option<&'static sig::EcdsaSigningAlgorithm> {
 const ECDSA_ALGS: [KeyAlgorithm; 3] =
     [KeyAlgorithm::EcdsaP256Sha256, KeyAlgorithm::EcdsaP384Sha384, KeyAlgorithm::EcdsaP521Sha512];
 
+/// Seed the system random generator now. aws-lc seeds it from CPU jitter entropy on first use
+/// (tens of milliseconds); calling this on another thread while a key file is being decrypted
+/// (scrypt) takes that wait off the path to the first signature. Harmless to call again.
+pub fn warm_up_rng() {
+    use aws_lc_rs::rand::SecureRandom as _;
+    let mut byte = [0u8; 1];
+    // A failure here would recur, and be reported, at signing time.
+    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut byte);
+}
+
 impl SigningKey {
     /// Generate a fresh key.
     pub fn generate(alg: GenerateAlgorithm) -> Result<Self> {

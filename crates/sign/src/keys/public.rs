@@ -121,8 +121,19 @@ impl PublicKey {
     }
 
     /// Verify `signature` over `message` (ECDSA: ASN.1 DER over the curve's hash of `message`).
+    ///
+    /// An Ed25519 key accepts pure Ed25519 and also Ed25519ph (RFC 8032 HashEdDSA: SHA-512 of
+    /// the message, empty context), because cosign signs with Ed25519ph (sigstore/sigstore
+    /// `GetDefaultLoadOptions`) while chainseal signs, and cosign verifies, pure Ed25519. The two
+    /// schemes are domain-separated (`dom2` prefix), so a signature of one is never a signature
+    /// of the other for another message.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<()> {
-        self.unparsed().verify(message, signature).map_err(|_| Error::BadSignature { what: "message" })
+        let bad = || Error::BadSignature { what: "message" };
+        match self.unparsed().verify(message, signature) {
+            Ok(()) => Ok(()),
+            Err(_) if self.algorithm == KeyAlgorithm::Ed25519 => verify_ed25519ph(&self.raw, message, signature),
+            Err(_) => Err(bad()),
+        }
     }
 }
 
@@ -143,6 +154,20 @@ impl PublicKey {
         let digest = d::Digest::import_less_safe(digest, alg).map_err(|_| bad())?;
         self.unparsed().verify_digest(&digest, signature).map_err(|_| bad())
     }
+}
+
+/// Ed25519ph (RFC 8032 §5.1, `phflag` 1, empty context) over SHA-512(`message`), strict
+/// (rejects small-order keys and non-canonical signatures). aws-lc-rs has no Ed25519ph, so
+/// ed25519-dalek does this one check.
+fn verify_ed25519ph(raw_key: &[u8], message: &[u8], signature: &[u8]) -> Result<()> {
+    use sha2::Digest as _;
+    let bad = || Error::BadSignature { what: "message" };
+    let key_bytes: [u8; 32] = raw_key.try_into().map_err(|_| bad())?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes).map_err(|_| bad())?;
+    let signature = ed25519_dalek::Signature::from_slice(signature).map_err(|_| bad())?;
+    let mut prehash = sha2::Sha512::new();
+    prehash.update(message);
+    key.verify_prehashed_strict(prehash, None, &signature).map_err(|_| bad())
 }
 
 /// PEM-encode like Go's `pem.EncodeToMemory`: 64-character lines, LF.
@@ -180,6 +205,46 @@ fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::keys::{GenerateAlgorithm, SigningKey};
+
+    /// An Ed25519 key from a fixed seed (ed25519-dalek) and its `PublicKey`.
+    fn dalek_key() -> (ed25519_dalek::SigningKey, PublicKey) {
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+        let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+        spki.extend_from_slice(sk.verifying_key().as_bytes());
+        (sk, PublicKey::from_spki_der(&spki).unwrap())
+    }
+
+    #[test]
+    fn ed25519_accepts_pure_and_prehashed_signatures_of_the_message_only() {
+        use ed25519_dalek::Signer as _;
+        use sha2::Digest as _;
+        let (sk, pk) = dalek_key();
+        let msg = b"payload";
+        let pure = sk.sign(msg).to_bytes();
+        pk.verify(msg, &pure).unwrap();
+        let mut h = sha2::Sha512::new();
+        h.update(msg);
+        let ph = sk.sign_prehashed(h, None).unwrap().to_bytes();
+        pk.verify(msg, &ph).expect("cosign's Ed25519ph signatures verify");
+        // Each refused over another message, and a prehashed signature with a context is not ours.
+        assert!(pk.verify(b"other", &pure).is_err());
+        assert!(pk.verify(b"other", &ph).is_err());
+        let mut h = sha2::Sha512::new();
+        h.update(msg);
+        let ctx = sk.sign_prehashed(h, Some(b"ctx")).unwrap().to_bytes();
+        assert!(pk.verify(msg, &ctx).is_err());
+        let mut tampered = ph;
+        tampered[5] ^= 1;
+        assert!(pk.verify(msg, &tampered).is_err());
+        // Another key's prehashed signature is refused.
+        let other = ed25519_dalek::SigningKey::from_bytes(&[8u8; 32]);
+        let mut h = sha2::Sha512::new();
+        h.update(msg);
+        assert!(pk.verify(msg, &other.sign_prehashed(h, None).unwrap().to_bytes()).is_err());
+        // Prehash fallback is Ed25519-only: an ECDSA key does not try it.
+        let ec = SigningKey::generate(GenerateAlgorithm::EcdsaP256).unwrap();
+        assert!(ec.public_key().verify(msg, &ph).is_err());
+    }
 
     #[test]
     fn pem_round_trip_and_hint() {
