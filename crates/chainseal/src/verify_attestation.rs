@@ -246,19 +246,8 @@ pub async fn verify_attestation_async(
                 continue;
             }
         };
-        if statement.subjects_matching("sha256", &hex).next().is_none() {
-            let names: Vec<String> = statement
-                .subject
-                .iter()
-                .map(|s| s.digest.get("sha256").map(|d| format!("sha256:{d}")).unwrap_or_else(|| "(no sha256)".into()))
-                .collect();
-            report.rejected.push(Refused {
-                found_at,
-                reason: format!(
-                    "the signed Statement is about another image: it names {} , not {digest}",
-                    names.join(", ")
-                ),
-            });
+        if let Some(reason) = about_another_image(&statement, &hex) {
+            report.rejected.push(Refused { found_at, reason });
             continue;
         }
         if statement.predicate_type == COSIGN_SIGN_PREDICATE_TYPE {
@@ -323,6 +312,19 @@ fn label(t: &Trusted) -> &str {
     }
 }
 
+/// Why `statement` does not apply to the image with SHA-256 `hex`, or `None` when it names it.
+fn about_another_image(statement: &Statement, hex: &str) -> Option<String> {
+    if statement.subjects_matching("sha256", hex).next().is_some() {
+        return None;
+    }
+    let names: Vec<String> = statement
+        .subject
+        .iter()
+        .map(|s| s.digest.get("sha256").map(|d| format!("sha256:{d}")).unwrap_or_else(|| "(no sha256)".into()))
+        .collect();
+    Some(format!("the Statement is about another image: it names {}, not sha256:{hex}", names.join(", ")))
+}
+
 /// A verified payload, the indexes of the signers that verified it, and what was checked
 /// (for the check line).
 type Checked = (Vec<u8>, Vec<usize>, Vec<String>);
@@ -368,6 +370,14 @@ fn check_bundle(bundle: &Bundle, trust: &TrustSet, subject: [u8; 32]) -> std::re
     };
     if env.payload_type != INTOTO_PAYLOAD_TYPE {
         return Err(format!("DSSE payloadType is {}, not {INTOTO_PAYLOAD_TYPE}", env.payload_type));
+    }
+    // Refusing early on the (not yet verified) Statement only makes the reason clearer; the
+    // verifier checks the subject again on the verified payload.
+    if let Some(reason) = Statement::parse(env.payload.as_bytes())
+        .ok()
+        .and_then(|statement| about_another_image(&statement, &hex::encode(subject)))
+    {
+        return Err(reason);
     }
     let keyed = matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_));
     let mut signers = Vec::new();
