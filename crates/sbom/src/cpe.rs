@@ -252,6 +252,28 @@ mod tests {
         assert!(!is_heuristic(&c));
     }
 
+    /// Every writer carries the CPE and the heuristic mark, and the readers get both back.
+    #[test]
+    fn cpes_and_the_heuristic_mark_survive_every_format() {
+        let found = crate::catalog::Found {
+            components: vec![
+                comp("deb", "base-files", "12.4", "pkg:deb/debian/base-files@12.4"),
+                comp("pypi", "requests", "2.31.0", "pkg:pypi/requests@2.31.0"),
+            ],
+            ..Default::default()
+        };
+        let sbom = crate::collect::build_sbom(found, Default::default(), 0, &crate::Limits::default());
+        for (format, name) in crate::Format::ALL {
+            let doc = crate::format::write(&sbom, format);
+            let back = crate::format::read(&doc).expect("reads back");
+            for c in &sbom.components {
+                let b = back.components.iter().find(|b| b.name == c.name).expect("component back");
+                assert_eq!(b.cpes, c.cpes, "{name}");
+                assert_eq!(is_heuristic(b), is_heuristic(c), "{name} {}", c.name);
+            }
+        }
+    }
+
     #[test]
     fn no_guess_where_the_name_says_nothing() {
         let mut scoped = comp("npm", "core", "7.0.0", "pkg:npm/%40babel/core@7.0.0");

@@ -338,6 +338,9 @@ fn spdx3(v: &Value) -> Sbom {
             }
         }
         c.cpes = arr(e, "externalIdentifier").filter_map(|x| st(x, "identifier").map(str::to_string)).collect();
+        if arr(e, "externalIdentifier").any(|x| st(x, "comment") == Some(crate::cpe::HEURISTIC_COMMENT)) {
+            c.properties.push((crate::cpe::HEURISTIC_PROPERTY.into(), "true".into()));
+        }
         s.components.push(c);
     }
     let root_ref = s.source.id();
