@@ -144,11 +144,11 @@ fn licenses_from_files(files: &Files<'_>, found: &mut Found) {
     for c in found.components.iter_mut().filter(|c| c.licenses.is_empty()) {
         let Some(loc) = c.locations.first() else { continue };
         let dir = crate::util::parent(loc.path.trim_start_matches('/'));
-        if let Some((ids, 0)) = by_dir.get(dir) {
-            if let (Some(id), 1) = (ids.first(), ids.len()) {
-                c.licenses.push((*id).to_string());
-                c.properties.push(("chainseal:license:source".into(), "license-file-text".into()));
-            }
+        if let Some((ids, 0)) = by_dir.get(dir)
+            && let (Some(id), 1) = (ids.first(), ids.len())
+        {
+            c.licenses.push((*id).to_string());
+            c.properties.push(("chainseal:license:source".into(), "license-file-text".into()));
         }
     }
 }
@@ -216,10 +216,10 @@ pub(crate) fn license(raw: &str) -> Option<String> {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    if upper != raw {
-        if let Some(c) = canon(&upper).filter(|c| spdx::Expression::parse(c).is_ok()) {
-            return Some(c);
-        }
+    if upper != raw
+        && let Some(c) = canon(&upper).filter(|c| spdx::Expression::parse(c).is_ok())
+    {
+        return Some(c);
     }
     Some(raw.lines().next().unwrap_or(raw).chars().take(200).collect())
 }
