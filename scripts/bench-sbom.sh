@@ -39,7 +39,7 @@ measure() {
     printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$((rss / 1024))"
 }
 
-echo "chainseal $("$CHAINSEAL_BIN" --version 2>/dev/null | head -n 1), $("$SYFT" version 2>/dev/null | grep -m1 '^Version' | tr -s ' ')"
+echo "$("$CHAINSEAL_BIN" --version 2>/dev/null | head -n 1) vs syft $(sed -n 's/^SYFT=//p' scripts/install-peers.sh) (install-peers pin)"
 echo "$RUNS runs each, median wall time, largest peak RSS; $(nproc) CPUs"
 printf '%-12s %9s %8s | %10s %9s | %10s %9s | %9s %9s\n' image uncompMB entries \
     "chainseal s" "MiB" "syft s" "MiB" "time x" "RSS x"
@@ -52,6 +52,6 @@ for img in accuracy bench-large; do
     s_n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])).get("components",[])))' "$out/syft.json")
     printf '%-12s %9s %8s | %10s %9s | %10s %9s | %9s %9s\n' "$img" "$mb" "$entries" "$c_t" "$c_m" "$s_t" "$s_m" \
         "$(python3 -c "print(f'{$c_t/$s_t:.3f}')")" "$(python3 -c "print(f'{$c_m/$s_m:.3f}')")"
-    echo "             components: chainseal $c_n, syft $s_n (syft lists files too)"
+    echo "             components: chainseal $c_n, syft $s_n (syft's include a 'file' component per package-owned file)"
 done
 echo "ratios are chainseal / syft; the goal is <= 0.200 for both"

@@ -17,9 +17,11 @@ rather than against another scanner:
            truth: `cargo tree -e normal` for the host target (what was compiled into the
            binary; build- and dev-dependencies and other targets' deps excluded — the same
            runtime set cargo-auditable records and syft reports)
-  layer 5  /usr/local/bin/acc-go: a Go program with module deps, `go build`.
-           truth: `go version -m` (the main module, every `dep` line, and the toolchain as
-           the `stdlib` package, as syft and chainseal report it)
+  layer 5  /usr/local/bin/acc-go: a Go program with module deps, `go build`, with a module
+           replaced by another version and one by a local directory.
+           truth: `go version -m` (the main module, every `dep` line — the `=>` replacement
+           where there is one, a directory replacement keeping the module path with no
+           version — and the toolchain as the `stdlib` package, as syft and chainseal report it)
   layer 6  deletions done by the package managers: `dpkg --purge` of two packages and
            `dpkg --remove` of one (it stays in the status file as config-files),
            `pip uninstall` of two distributions, `npm uninstall` of two packages (with the
@@ -121,6 +123,7 @@ GO_MAIN = """package main
 import (
 	"fmt"
 
+	"example.com/acc-local"
 	"github.com/google/uuid"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
@@ -135,12 +138,15 @@ func main() {
 		if err != nil {
 			return errors.Wrap(err, "yaml")
 		}
-		fmt.Println(cases.Title(language.English).String(string(out)))
+		fmt.Println(cases.Title(language.English).String(string(out)), local.Hello())
 		return nil
 	}}
 	_ = cmd.Execute()
 }
 """
+GO_LOCAL = ("module example.com/acc-local\n\ngo 1.21\n", "package local\n\nfunc Hello() string { return \"hi\" }\n")
+# replace directives: a module by another version of it, and a module by a local directory
+GO_REPLACE = ["github.com/pkg/errors=github.com/pkg/errors@v0.9.0", "example.com/acc-local=./local"]
 GO_DEPS = ["github.com/google/uuid@v1.6.0", "github.com/pkg/errors@v0.9.1", "github.com/spf13/cobra@v1.8.1",
            "golang.org/x/text@v0.18.0", "gopkg.in/yaml.v3@v3.0.1"]
 
@@ -447,20 +453,31 @@ def build_go(work):
     os.makedirs(src)
     open(os.path.join(src, "main.go"), "w").write(GO_MAIN)
     sh(["go", "mod", "init", "example.com/acc-go"], cwd=src)
+    os.makedirs(os.path.join(src, "local"))
+    open(os.path.join(src, "local", "go.mod"), "w").write(GO_LOCAL[0])
+    open(os.path.join(src, "local", "local.go"), "w").write(GO_LOCAL[1])
     sh(["go", "get", *GO_DEPS], cwd=src)
+    sh(["go", "mod", "edit", "-require", "example.com/acc-local@v0.0.0",
+        *[f"-replace={r}" for r in GO_REPLACE]], cwd=src)
     sh(["go", "mod", "tidy"], cwd=src)
     binary = os.path.join(src, "acc-go")
     sh(["go", "build", "-trimpath", "-o", binary, "."], cwd=src, env={"CGO_ENABLED": "0"})
-    rows = set()
+    rows = []
     for line in sh(["go", "version", "-m", binary], capture=True).splitlines():
         parts = line.split()
         if parts and parts[0].endswith(":") and len(parts) >= 2 and parts[1].startswith("go"):
-            rows.add(("stdlib", parts[1]))  # the toolchain, reported as the stdlib package
+            rows.append(("stdlib", parts[1]))  # the toolchain, reported as the stdlib package
         elif parts[:1] in (["mod"], ["dep"]) and len(parts) >= 3:
-            rows.add((parts[1], parts[2]))
+            rows.append((parts[1], parts[2]))
         elif parts[:1] == ["=>"] and len(parts) >= 3:
-            die("go version -m shows a replace directive; the truth reader does not handle it")
-    return binary, sorted(list(r) for r in rows)
+            # what was compiled is the replacement; a directory replacement keeps the module's
+            # path and has no version
+            local = parts[1].startswith(("./", "../", "/"))
+            rows[-1] = (rows[-1][0], "(devel)") if local else (parts[1], parts[2])
+    if sum(1 for line in sh(["go", "version", "-m", binary], capture=True).splitlines()
+           if line.split()[:1] == ["=>"]) != len(GO_REPLACE):
+        die("go version -m does not show the replace directives")
+    return binary, sorted(list(r) for r in set(rows))
 
 
 def main():

@@ -62,8 +62,8 @@ def main():
         os.makedirs(keep, exist_ok=True)
         open(os.path.join(keep, "chainseal.cdx.json"), "wb").write(c_out)
         open(os.path.join(keep, "syft.cdx.json"), "wb").write(s_out)
-    mine = score(keyset(json.loads(c_out)), truth)
-    ref = score(keyset(json.loads(s_out)), truth)
+    c_keys, s_keys = keyset(json.loads(c_out)), keyset(json.loads(s_out))
+    mine, ref = score(c_keys, truth), score(s_keys, truth)
 
     print(f"SBOM accuracy on {layout} (truth from dpkg-query, pip, npm ls, cargo tree, go version -m)")
     print(f"  {'ecosystem':<9} {'truth':>5} | {'chainseal: found recall precision':>34} | "
@@ -75,6 +75,8 @@ def main():
         print(f"  {eco:<9} {n:>5} | {cf:>16} {cr:>7.3f} {cp:>9.3f} | {sf:>11} {sr:>7.3f} {sp:>9.3f}")
         if cr < minimum or cp < minimum:
             failed.append(eco)
+    other = [sorted({k[0] for k in keys if k[0] not in ECOSYSTEMS}) for keys in (c_keys, s_keys)]
+    print(f"  not scored (no truth): chainseal {other[0] or 'none'}, syft {other[1] or 'none'}")
     print(f"  time chainseal {c_t:.2f}s, syft {s_t:.2f}s; peak RSS chainseal {c_m:.0f} MiB, syft {s_m:.0f} MiB")
     for name, result in (("chainseal", mine), ("syft", ref)):
         for eco in ECOSYSTEMS:

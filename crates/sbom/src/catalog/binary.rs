@@ -148,6 +148,11 @@ fn parse_go_buildinfo_pointers<'a>(data: &[u8], at: &dyn Fn(u64, u64) -> Option<
     Some((String::from_utf8_lossy(version).into_owned(), String::from_utf8_lossy(modinfo).into_owned()))
 }
 
+/// A `replace` target that is a directory (`./x`, `../x`, `/x`), not a module path.
+fn is_local_replacement(target: &str) -> bool {
+    target.starts_with("./") || target.starts_with("../") || target.starts_with('/') || target == "." || target == ".."
+}
+
 fn go_packages(
     path: &str,
     layer: Option<&str>,
@@ -170,7 +175,12 @@ fn go_packages(
             }
             ["=>", p, v, rest @ ..] => {
                 if let Some(last) = deps.last_mut() {
-                    *last = (p.to_string(), v.to_string(), rest.first().unwrap_or(&"").to_string());
+                    if is_local_replacement(p) {
+                        // `replace mod => ./dir`: the module keeps its path; a directory has no version
+                        *last = (last.0.clone(), "(devel)".to_string(), String::new());
+                    } else {
+                        *last = (p.to_string(), v.to_string(), rest.first().unwrap_or(&"").to_string());
+                    }
                 }
             }
             ["build", kv] => settings.push(kv.to_string()),
@@ -320,6 +330,22 @@ mod tests {
         assert_eq!(names, vec!["github.com/fork/b", "stdlib", "example.com/app"]);
         assert_eq!(found.components[1].purl.as_deref(), Some("pkg:golang/stdlib@1.22.1"));
         assert_eq!(found.edges.len(), 2);
+    }
+
+    #[test]
+    fn go_local_directory_replacement_keeps_the_module_path_without_a_version() {
+        let mi = format!(
+            "{}path\texample.com/app\nmod\texample.com/app\t(devel)\t\ndep\texample.com/lib\tv0.0.0\n=>\t./lib\t(devel)\t\ndep\tgithub.com/a/b\tv0.0.0-00010101000000-000000000000\n=>\tgithub.com/a/b\tv0.9.0\th1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n{}",
+            "0123456789abcdef", "\n123456789abcdef"
+        );
+        let mut bin = vec![0u8; 64];
+        bin.extend(go_blob("go1.26.8", &mi));
+        let found = catalog_binary("usr/bin/app", None, &bin);
+        let lib = found.components.iter().find(|c| c.name == "example.com/lib").expect("local module reported");
+        assert_eq!(lib.purl.as_deref(), Some("pkg:golang/example.com/lib"));
+        assert!(found.components.iter().all(|c| !c.name.starts_with('.')));
+        let b = found.components.iter().find(|c| c.name == "github.com/a/b").expect("replaced module");
+        assert_eq!(b.version, "v0.9.0");
     }
 
     /// A minimal 64-bit little-endian ELF executable, one PT_LOAD segment at `BASE` mapping the
