@@ -112,6 +112,9 @@ pub struct CopyOptions {
     pub with_attachments: bool,
     /// Progress callback (the CLI draws a bar from it).
     pub progress: Option<ProgressFn>,
+    /// Copy only this platform (`os/arch[/variant]`) of an index, its manifest digest
+    /// unchanged; `None` copies the whole index.
+    pub platform: Option<String>,
 }
 
 impl std::fmt::Debug for CopyOptions {
@@ -218,6 +221,7 @@ pub fn copy(source: &str, dest: &str, options: &CopyOptions) -> Result<CopyRepor
 /// source's tag, names the copy; a digest in DEST must equal the source's) or
 /// `oci-dir:PATH[:TAG]` (created when missing).
 pub async fn copy_async(source: &str, dest: &str, options: &CopyOptions) -> Result<CopyReport> {
+    let platform = options.platform.as_deref().map(Platform::parse).transpose()?;
     let (spec, src) = open_source(source, &options.registry).await?;
     let source_tag = match &spec {
         SourceSpec::Registry(r) if r.digest().is_none() => r.tag().map(str::to_string),
@@ -255,8 +259,14 @@ pub async fn copy_async(source: &str, dest: &str, options: &CopyOptions) -> Resu
     oci_options.with_attachments = options.with_attachments;
     oci_options.dest_tag = dest_tag;
     oci_options.progress = options.progress.clone();
+    oci_options.platform = platform.clone();
     if let Some(want) = &dest_digest {
-        let top = src.manifest(&spec.selector()).await?;
+        let top = match &platform {
+            Some(p) => {
+                chainseal_oci::resolve_image(src.as_ref(), &spec.selector(), Some(p), &Limits::default()).await?.manifest
+            }
+            None => src.manifest(&spec.selector()).await?,
+        };
         if &top.digest != want {
             return Err(Error::InvalidInput(format!(
                 "{dest} names digest {want} but the source is {}; drop the digest from DEST or fix it",

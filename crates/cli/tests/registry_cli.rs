@@ -114,3 +114,30 @@ fn credentials_from_docker_config_and_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("manifest unknown"));
 }
+
+#[test]
+fn copy_one_platform_keeps_its_manifest_digest() {
+    const ARM64: &str = "sha256:6afa7137b4bc1742f18eb0fb5a1fa99b625b118b5f0a392a45a9bb42eeee08b2";
+    let Some(host) = registry("CHAINSEAL_TEST_REGISTRY_PLAIN") else { return };
+    let src = format!("oci-dir:{}:latest", testdata("multiarch").display());
+    let dest = format!("{host}/{}:arm", unique("platform"));
+    let (code, stdout, stderr) = chainseal(&["copy", "-q", "--platform", "linux/arm64/v8", &src, &dest]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["digest"], ARM64);
+    assert_eq!(report["manifests"], 1);
+    // The tag names the arm64 manifest itself: no index, one platform.
+    let (code, stdout, stderr) = chainseal(&["inspect", &dest]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["digest"], ARM64);
+    assert!(v["index_digest"].is_null(), "{v}");
+    assert_eq!(v["config"]["architecture"], "arm64");
+    // A DEST digest must be the platform's; a platform not on offer is a usage error naming them.
+    let by_digest = format!("{host}/{}@{ARM64}", unique("platform"));
+    let (code, _, stderr) = chainseal(&["copy", "-q", "--platform", "linux/arm64", &src, &by_digest]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = chainseal(&["copy", "-q", "--platform", "linux/s390x", &src, &dest]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("linux/amd64, linux/arm64/v8"), "{stderr}");
+}

@@ -4,6 +4,8 @@
 //! walk_bench generate DIR COMPRESSED_MB LAYERS   # write a synthetic multi-layer OCI layout
 //! walk_bench pipeline DIR                        # chainseal: resolve, digest check, inflate, tar walk
 //! walk_bench inflate DIR                         # bare flate2 + zlib-rs inflate of the same layers
+//! walk_bench push DIR HOST/REPO:TAG               # copy the layout's image to a (local) registry
+//! walk_bench pipeline-registry HOST/REPO:TAG      # the pipeline reading from that registry
 //! ```
 //! Each measuring mode prints one line: `mode=<m> bytes_in=<n> bytes_out=<n> seconds=<s>`.
 
@@ -25,7 +27,11 @@ fn main() -> Result<(), BoxError> {
         Some("generate") if args.len() == 5 => generate(Path::new(&args[2]), args[3].parse()?, args[4].parse()?),
         Some("pipeline") if args.len() == 3 => pipeline(PathBuf::from(&args[2])),
         Some("inflate") if args.len() == 3 => inflate(Path::new(&args[2])),
-        _ => Err("usage: walk_bench generate DIR COMPRESSED_MB LAYERS | pipeline DIR | inflate DIR".into()),
+        Some("push") if args.len() == 4 => push(PathBuf::from(&args[2]), &args[3]),
+        Some("pipeline-registry") if args.len() == 3 => pipeline_registry(&args[2]),
+        _ => Err("usage: walk_bench generate DIR COMPRESSED_MB LAYERS | pipeline DIR | inflate DIR | push DIR REF | \
+                  pipeline-registry REF"
+            .into()),
     }
 }
 
@@ -199,6 +205,50 @@ fn pipeline(dir: PathBuf) -> Result<(), BoxError> {
     })?;
     let secs = start.elapsed().as_secs_f64();
     println!("mode=pipeline bytes_in={bytes_in} bytes_out={} files={} seconds={secs:.3}", listing.bytes, listing.files);
+    Ok(())
+}
+
+/// The repository a reference names, anonymous (loopback registries speak plain HTTP).
+fn open_registry(reference: &str) -> Result<(chainseal_oci::registry::Repository, String), BoxError> {
+    let r: chainseal_oci::Reference = reference.parse()?;
+    let mut config = chainseal_oci::registry::RegistryConfig::default();
+    config.credentials = chainseal_oci::registry::CredentialSource::anonymous();
+    let tag = r.tag().unwrap_or("latest").to_string();
+    Ok((chainseal_oci::registry::open(&r, &config)?, tag))
+}
+
+fn push(dir: PathBuf, reference: &str) -> Result<(), BoxError> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let start = Instant::now();
+    let report = rt.block_on(async {
+        let layout = OciLayout::open(&dir).await?;
+        let (repo, tag) = open_registry(reference).map_err(|e| chainseal_oci::Error::Registry(e.to_string()))?;
+        let mut opts = chainseal_oci::copy::CopyOptions::default();
+        opts.dest_tag = Some(tag);
+        chainseal_oci::copy::copy_image(&layout, "latest", &repo, &opts).await
+    })?;
+    let secs = start.elapsed().as_secs_f64();
+    println!("mode=push bytes={} blobs={} seconds={secs:.3}", report.bytes_copied, report.blobs_copied);
+    Ok(())
+}
+
+fn pipeline_registry(reference: &str) -> Result<(), BoxError> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let (repo, tag) = open_registry(reference)?;
+    let start = Instant::now();
+    let (listing, bytes_in) = rt.block_on(async {
+        let source: Arc<dyn chainseal_oci::source::ContentSource> = Arc::new(repo);
+        let limits = Limits::default();
+        let image = resolve_image(source.as_ref(), &tag, None, &limits).await?;
+        let bytes_in: u64 = image.layers().iter().map(|d| d.size).sum();
+        let (listing, _view) = image.walk(source, Listing::default(), limits).await?;
+        Ok::<_, chainseal_oci::Error>((listing, bytes_in))
+    })?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "mode=pipeline-registry bytes_in={bytes_in} bytes_out={} files={} seconds={secs:.3}",
+        listing.bytes, listing.files
+    );
     Ok(())
 }
 

@@ -270,3 +270,15 @@ async fn short_lived_tokens_are_renewed_during_long_operations() {
     assert_eq!(via.resolve("v1").await.unwrap().digest, image.manifest.digest);
     assert_eq!(via.blob_bytes(&ld, 1 << 30).await.unwrap(), layer.as_ref());
 }
+
+#[tokio::test]
+async fn dropped_manifest_downloads_are_fetched_again() {
+    let manifests = |p: &str| format!("{}/manifests/", p.split("/blobs/").next().unwrap());
+    let Some(Proxied { raw, proxy, via, .. }) =
+        proxied("resume-manifest", 8, |p| format!("dropmid@{m},shortlen@{m}", m = manifests(p))).await
+    else {
+        return;
+    };
+    assert_eq!(via.manifest("v1").await.unwrap().bytes, raw.bytes);
+    assert_eq!(served(&proxy, "GET", "/manifests/").len(), 3, "two broken bodies, then the manifest");
+}

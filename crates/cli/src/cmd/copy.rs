@@ -1,5 +1,6 @@
-//! `chainseal copy SOURCE DEST`: copy an image (a whole index with every platform) keeping
-//! every digest; `--with-attachments` brings its signatures, attestations and SBOMs along.
+//! `chainseal copy SOURCE DEST`: copy an image (a whole index with every platform, or with
+//! `--platform` one platform's manifest) keeping every digest; `--with-attachments` brings its
+//! signatures, attestations and SBOMs along.
 
 use std::io::IsTerminal;
 use std::io::Write;
@@ -24,9 +25,13 @@ pub(crate) struct CopyArgs {
     /// every platform manifest.
     #[arg(long)]
     pub(crate) with_attachments: bool,
-    /// Copy every platform of an index (the default and only mode: digests stay the same).
+    /// Copy every platform of an index (the default; digests stay the same).
     #[arg(long, default_value_t = true)]
     pub(crate) all_platforms: bool,
+    /// Copy only this platform's image manifest out of an index (OS/ARCH[/VARIANT], e.g.
+    /// linux/arm64/v8); its digest stays the same, the index itself is not copied.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub(crate) platform: Option<String>,
     #[command(flatten)]
     pub(crate) registry: RegistryOpts,
 }
@@ -35,6 +40,7 @@ pub(crate) fn run(args: &CopyArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let mut options = chainseal::image::CopyOptions::default();
     options.registry = args.registry.to_config();
     options.with_attachments = args.with_attachments;
+    options.platform = args.platform.clone();
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(

@@ -149,24 +149,53 @@ impl Repository {
     pub async fn manifest_if_exists(&self, selector: &str) -> Result<Option<RawManifest>> {
         validate_selector(selector)?;
         let what = self.what("GET", "manifest", selector);
-        let mut req = self
-            .req(Method::GET, format!("/v2/{}/manifests/{selector}", self.name()), false, what.clone())
-            .header(ACCEPT, media_type::MANIFEST_ACCEPT.join(", "));
-        req.timeout = Some(self.client.small_timeout());
-        let response = self.client.send(req).await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !response.status().is_success() {
-            return Err(status_error(&what, response).await);
-        }
-        let headers = response.headers().clone();
+        let policy = self.client.retry_policy();
+        let mut attempt = 0;
+        // A body that breaks off is fetched again (manifests are small), a bounded number of times.
+        let (headers, bytes) = loop {
+            attempt += 1;
+            let mut req = self
+                .req(Method::GET, format!("/v2/{}/manifests/{selector}", self.name()), false, what.clone())
+                .header(ACCEPT, media_type::MANIFEST_ACCEPT.join(", "));
+            req.timeout = Some(self.client.small_timeout());
+            let response = self.client.send(req).await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !response.status().is_success() {
+                return Err(status_error(&what, response).await);
+            }
+            let headers = response.headers().clone();
+            let max = self.client.max_manifest_bytes();
+            match read_capped(response, max as usize).await {
+                Ok(bytes) => {
+                    // A body cut short yet framed as complete shows as a digest mismatch: fetch
+                    // again. Mismatched bytes are never accepted (checked again below).
+                    let expected = selector
+                        .parse::<Digest>()
+                        .ok()
+                        .or_else(|| header_str(&headers, DOCKER_CONTENT_DIGEST).and_then(|d| d.parse::<Digest>().ok()));
+                    let intact = expected.as_ref().is_none_or(|d| d.same_algorithm_of(&bytes) == *d);
+                    if intact || attempt >= policy.max_attempts {
+                        break (headers, bytes);
+                    }
+                    tracing::warn!(%what, attempt, "manifest bytes do not match their digest, fetching again");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                }
+                Err(Error::LimitExceeded { limit, unit, .. }) => {
+                    return Err(Error::LimitExceeded { what: what.clone(), limit, unit });
+                }
+                Err(Error::Network(e)) if attempt < policy.max_attempts => {
+                    tracing::warn!(%what, attempt, "manifest download broke off, fetching again: {e}");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                }
+                Err(Error::Network(e)) => {
+                    return Err(Error::Network(format!("{what}: {e} ({attempt} attempts)")));
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let content_type = header_str(&headers, "content-type").map(str::to_string);
-        let max = self.client.max_manifest_bytes();
-        let bytes = read_capped(response, max as usize).await.map_err(|e| match e {
-            Error::LimitExceeded { limit, unit, .. } => Error::LimitExceeded { what: what.clone(), limit, unit },
-            other => other,
-        })?;
         let raw = match selector.parse::<Digest>() {
             Ok(d) => RawManifest::from_bytes_verified(bytes, content_type.as_deref(), &d)?,
             Err(_) => RawManifest::from_bytes(bytes, content_type.as_deref())?,
