@@ -14,6 +14,7 @@ pub mod sbom;
 pub mod sign;
 pub mod sign_image;
 pub mod tree;
+pub mod trusted_root;
 pub mod verify;
 pub mod verify_attestation;
 pub mod verify_blob;

@@ -136,6 +136,12 @@ pub fn verify_blob(req: &VerifyBlobRequest) -> Result<Verified> {
 /// bundle without a transparency-log entry is accepted, and this says so.
 pub fn checks_performed(v: &Verified) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(n) = &v.trust_notice {
+        out.push(format!("trusted root: {n}"));
+    }
+    if !v.trust_origin.is_empty() {
+        out.push(format!("trusted root: {}", v.trust_origin));
+    }
     match &v.signer {
         Signer::Certificate(id) => {
             out.push(format!(

@@ -19,6 +19,7 @@ mod sbom;
 mod sign;
 mod sign_blob;
 mod tree;
+mod trusted_root;
 mod verify;
 mod verify_attestation;
 mod verify_blob;
@@ -72,6 +73,8 @@ pub(crate) enum Command {
     VerifyBundle(verify_bundle::VerifyBundleArgs),
     /// Conformance protocol: keyless signing (needs the network; refused offline).
     SignBundle(verify_bundle::SignBundleArgs),
+    /// Refresh the Sigstore trusted root through TUF (update), or show which one is used (status).
+    TrustedRoot(trusted_root::TrustedRootArgs),
 }
 
 /// Send `tracing` output to stderr at the verbosity asked for.
@@ -106,5 +109,6 @@ pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<E
         Command::VerifyBlob(args) => verify_blob::run(&args),
         Command::VerifyBundle(args) => verify_bundle::run_verify(&args),
         Command::SignBundle(args) => verify_bundle::run_sign(&args),
+        Command::TrustedRoot(args) => trusted_root::run(&args),
     }
 }

@@ -52,13 +52,10 @@ impl VerifyBlobArgs {
     }
 }
 
-/// `--trusted-root` wins; else `--staging`; else the embedded production root.
+/// `--trusted-root` wins; else the TUF cache (`chainseal trusted-root update`) if present and
+/// fresh; else the embedded root (staging with `--staging`, else production). Offline.
 pub(crate) fn trust_source(trusted_root: Option<&PathBuf>, staging: bool) -> TrustSource {
-    match (trusted_root, staging) {
-        (Some(p), _) => TrustSource::File(p.clone()),
-        (None, true) => TrustSource::Staging,
-        (None, false) => TrustSource::Production,
-    }
+    chainseal::trusted_root::verification_trust(trusted_root.map(PathBuf::as_path), staging)
 }
 
 /// Run `verify-bundle`/`verify-blob`: "Verified OK" on stderr and exit 0, or one line naming the

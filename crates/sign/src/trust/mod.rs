@@ -1,16 +1,18 @@
 //! Trust material: the Sigstore trusted root (Fulcio CAs, Rekor logs, CT logs, TSAs).
 //!
 //! Sources: the production and staging roots embedded in `sigstore-trust-root` (identical to the
-//! public-good TUF targets at the time of the pinned release), or a `trusted_root.json` file.
-//! Loading never touches the network. A TUF refresh is deliberately not built in: the
-//! `sigstore-trust-root` `tuf` feature pulls an HTTP client and tokio into the verifier; callers
-//! that want fresh trust material fetch `trusted_root.json` themselves and pass it as a file.
+//! public-good TUF targets at the time of the pinned release), a `trusted_root.json` file, or a
+//! TUF cache filled by an explicit update ([`tuf`]). Loading never touches the network: the TUF
+//! cache is re-verified offline from the pinned TUF root, and the network transport for an
+//! update is supplied by the caller (the `chainseal` facade), not by this crate.
 
 use std::path::{Path, PathBuf};
 
 use sigstore_trust_root::{SigstoreInstance, TrustedRoot};
 
 use crate::{Error, Result};
+
+pub mod tuf;
 
 /// Largest `trusted_root.json` accepted (the production root is about 7 KiB).
 pub const MAX_TRUSTED_ROOT_BYTES: u64 = 4 * 1024 * 1024;
@@ -25,6 +27,16 @@ pub enum TrustSource {
     Staging,
     /// A `trusted_root.json` file (protobuf-specs `TrustedRoot`, v0.1 or v0.2 media type).
     File(PathBuf),
+    /// The TUF cache under `base` ([`tuf`]), if it verifies offline from the pinned TUF root and
+    /// has not expired; otherwise the embedded root of the same instance (production, or staging
+    /// when `staging`), with a [`TrustRoot::notice`] saying why. A cache selected for a
+    /// repository other than Sigstore's must be usable: there is no embedded root to fall back on.
+    TufCache {
+        /// The cache base directory (see [`tuf::default_cache_base`]).
+        base: PathBuf,
+        /// Use the staging instance.
+        staging: bool,
+    },
 }
 
 /// A parsed, checked trusted root. The only way to obtain one is through the constructors
@@ -33,6 +45,7 @@ pub enum TrustSource {
 pub struct TrustRoot {
     inner: TrustedRoot,
     origin: String,
+    notice: Option<String>,
 }
 
 impl TrustRoot {
@@ -42,6 +55,38 @@ impl TrustRoot {
             TrustSource::Production => Self::embedded(SigstoreInstance::PublicGood, "production"),
             TrustSource::Staging => Self::embedded(SigstoreInstance::Staging, "staging"),
             TrustSource::File(path) => Self::from_file(path),
+            TrustSource::TufCache { base, staging } => Self::from_tuf_cache(base, *staging),
+        }
+    }
+
+    fn from_tuf_cache(base: &Path, staging: bool) -> Result<Self> {
+        let remote = match (staging, tuf::selected_remote(base)?) {
+            (true, _) => tuf::TufRemote::staging(),
+            (false, r) if r == tuf::TufRemote::staging() => tuf::TufRemote::production(),
+            (false, r) => r,
+        };
+        let embedded = |notice: Option<String>| -> Result<Self> {
+            let mut root = if staging { Self::staging()? } else { Self::production()? };
+            root.notice = notice;
+            Ok(root)
+        };
+        let hint = "run `chainseal trusted-root update` to refresh it";
+        if !tuf::is_cached(&remote, base) {
+            if remote.is_embedded_instance() {
+                return embedded(None);
+            }
+            return Err(Error::TrustRoot(format!(
+                "no TUF cache for {} under {}; {hint}",
+                remote.url(),
+                base.display()
+            )));
+        }
+        match tuf::load_cached(&remote, base, jiff::Timestamp::now()) {
+            Ok((root, _)) => Ok(root),
+            Err(e) if remote.is_embedded_instance() => {
+                embedded(Some(format!("{e}; using the embedded trusted root instead ({hint})")))
+            }
+            Err(e) => Err(Error::TrustRoot(format!("{e}; {hint}"))),
         }
     }
 
@@ -88,12 +133,18 @@ impl TrustRoot {
         let inner = TrustedRoot::from_json(json)
             .map_err(|e| Error::TrustRoot(format!("{origin}: {e}; fix or replace the file")))?;
         check_media_type(&inner.media_type).map_err(|reason| Error::TrustRoot(format!("{origin}: {reason}")))?;
-        Ok(Self { inner, origin })
+        Ok(Self { inner, origin, notice: None })
     }
 
     /// Where this root came from (for messages).
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// A warning about how the root was chosen (a stale TUF cache replaced by the embedded
+    /// root), for stderr.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     /// The parsed material, for callers that need the sigstore-rust type.

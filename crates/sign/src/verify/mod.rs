@@ -89,6 +89,10 @@ pub struct Verified {
     pub tlog_entries: usize,
     /// Whether the certificate's SCT was verified (keyless only).
     pub sct_verified: bool,
+    /// Where the trusted root came from ([`TrustRoot::origin`]).
+    pub trust_origin: String,
+    /// Why a TUF cache was not used, when it was not ([`TrustRoot::notice`]).
+    pub trust_notice: Option<String>,
 }
 
 /// Builder state: no trust root supplied yet.
@@ -188,6 +192,13 @@ impl BundleVerifier {
     pub fn verify(&self, artifact: ArtifactInput<'_>, bundle: &Bundle) -> Result<Verified> {
         // Identical signature checks within this one verification are done once (see `memo`).
         let _memo = memo::Scope::enter();
+        let mut verified = self.verify_checked(artifact, bundle)?;
+        verified.trust_origin = self.trust.origin().to_owned();
+        verified.trust_notice = self.trust.notice().map(str::to_owned);
+        Ok(verified)
+    }
+
+    fn verify_checked(&self, artifact: ArtifactInput<'_>, bundle: &Bundle) -> Result<Verified> {
         shape::check(bundle)?;
         let has_key_material =
             matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_));
@@ -246,6 +257,8 @@ impl BundleVerifier {
             tlog_verified: result.tlog_verified(),
             tlog_entries: if result.tlog_verified() { bundle.verification_material.tlog_entries.len() } else { 0 },
             sct_verified: result.sct_verified(),
+            trust_origin: String::new(),
+            trust_notice: None,
         })
     }
 
@@ -265,6 +278,8 @@ impl BundleVerifier {
                 tlog_verified: false,
                 tlog_entries: 0,
                 sct_verified: false,
+                trust_origin: String::new(),
+                trust_notice: None,
             });
         }
         let mut policy = PublicKeyVerificationPolicy::new(key.public_key().clone());
@@ -283,6 +298,8 @@ impl BundleVerifier {
             tlog_verified: entries > 0,
             tlog_entries: entries,
             sct_verified: false,
+            trust_origin: String::new(),
+            trust_notice: None,
         })
     }
 }
