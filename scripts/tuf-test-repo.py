@@ -14,6 +14,8 @@ targets/<sha256>.trusted_root.json) serving TARGET_FILE as `trusted_root.json`. 
   tampered-target    the served trusted_root.json differs from the one the targets role pins
   expired-timestamp  timestamp.json expired a day ago
   expired-snapshot   snapshot.json expired a day ago
+  huge-timestamp     timestamp.json of 1 MiB (a client must stop reading at its limit)
+  deep-timestamp     timestamp.json of 100,000 nested arrays (a parser must not overflow)
 
 `serve` serves DIR on 127.0.0.1 on a free port, prints the port on the first stdout line and
 serves until killed. Needs python-tuf (the `tuf` package; sigstore-python depends on it).
@@ -101,6 +103,12 @@ def build(out, target_file, scenario, ts_expires_in):
     timestamp.signed.snapshot_meta = MetaFile(version=1)
     timestamp.sign(signers["timestamp"])
     write(timestamp, os.path.join(repo, "timestamp.json"))
+    if scenario == "huge-timestamp":
+        with open(os.path.join(repo, "timestamp.json"), "wb") as f:
+            f.write(b" " * (1 << 20) + b"{}")
+    elif scenario == "deep-timestamp":
+        with open(os.path.join(repo, "timestamp.json"), "wb") as f:
+            f.write(b"[" * 100_000)
 
 
 def serve(directory):
@@ -124,7 +132,8 @@ def main():
     b.add_argument("target")
     b.add_argument("--scenario", default="good",
                    choices=["good", "rotated", "wrong-root-key", "tampered-target",
-                            "expired-timestamp", "expired-snapshot"])
+                            "expired-timestamp", "expired-snapshot", "huge-timestamp",
+                            "deep-timestamp"])
     b.add_argument("--timestamp-expires-in", type=int, default=None)
     s = sub.add_parser("serve")
     s.add_argument("dir")

@@ -237,6 +237,8 @@ fn forged_or_expired_repositories_are_refused() {
         ("expired-timestamp", "xpired"),
         ("expired-snapshot", "xpired"),
         ("wrong-root-key", "root"),
+        ("huge-timestamp", "larger than"),
+        ("deep-timestamp", "TUF"),
     ] {
         let out = case.path(scenario);
         build_repo(&out, &case.root_json, scenario, &[]);
