@@ -12,7 +12,8 @@ rather than against another scanner:
            (Debian's egg-info metadata).   truth: dpkg-query --admindir, and importlib.metadata
            of the rootfs's python3 (run in a chroot) for its Python distributions
   layer 2  /opt/venv: a Python venv with ~20 packages from pip.  truth: pip list --format=json
-  layer 3  /app: npm install of a few packages with nested deps.  truth: npm ls --all --json
+  layer 3  /app: npm install of a few packages with nested deps and an alias.
+           truth: npm query '*' (npm's tree with each installed package's own name)
   layer 4  /usr/local/bin/acc-rust: a crate built with `cargo auditable build --release`.
            truth: `cargo tree -e normal` for the host target (what was compiled into the
            binary; build- and dev-dependencies and other targets' deps excluded — the same
@@ -71,7 +72,8 @@ PIP = ["requests==2.32.3", "flask==3.0.3", "PyYAML==6.0.2", "attrs==24.2.0", "py
        "MarkupSafe==2.1.5", "charset-normalizer==3.3.2", "tomli==2.0.1", "idna==3.8"]
 PIP_UNINSTALL = ["PyYAML", "attrs"]
 NPM = {"express": "4.19.2", "lodash": "4.17.21", "chalk": "4.1.2", "@babel/code-frame": "7.24.7",
-       "commander": "12.1.0", "semver": "7.6.3", "yargs": "17.7.2", "uuid": "10.0.0"}
+       "commander": "12.1.0", "semver": "7.6.3", "yargs": "17.7.2", "uuid": "10.0.0",
+       "semver6": "npm:semver@6.3.1"}  # an alias: installed as node_modules/semver6, the package is semver
 NPM_UNINSTALL = ["lodash", "chalk"]
 BENCH_PIP = ["numpy==2.1.1", "pandas==2.2.2", "scipy==1.14.1", "sqlalchemy==2.0.34", "boto3==1.35.14",
              "cryptography==43.0.1", "pydantic==2.9.1", "sympy==1.13.2"]
@@ -416,16 +418,12 @@ def build_npm(work, deps, name):
 
 
 def npm_truth(app):
-    tree = json.loads(sh(["npm", "ls", "--all", "--json", "--omit=dev"], cwd=app, capture=True))
-    rows = {(tree["name"], tree["version"])}
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        for dep_name, dep in node.get("dependencies", {}).items():
-            if "version" in dep:
-                rows.add((dep_name, dep["version"]))
-            todo.append(dep)
-    return sorted(list(r) for r in rows)
+    # `npm query '*'`: every node of npm's tree (the project too) with the installed package's
+    # own name (`npm ls` would name an alias by its directory)
+    nodes = json.loads(sh(["npm", "query", "*"], cwd=app, capture=True))
+    if any(n.get("dev") for n in nodes):
+        die("npm query lists dev dependencies; the image has none")
+    return sorted(list(r) for r in {(n["name"], n["version"]) for n in nodes})
 
 
 def build_rust(work):

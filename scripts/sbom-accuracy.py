@@ -65,7 +65,7 @@ def main():
     c_keys, s_keys = keyset(json.loads(c_out)), keyset(json.loads(s_out))
     mine, ref = score(c_keys, truth), score(s_keys, truth)
 
-    print(f"SBOM accuracy on {layout} (truth from dpkg-query, pip, npm ls, cargo tree, go version -m)")
+    print(f"SBOM accuracy on {layout} (truth from dpkg-query, pip, npm query, cargo tree, go version -m)")
     print(f"  {'ecosystem':<9} {'truth':>5} | {'chainseal: found recall precision':>34} | "
           f"{'syft: found recall precision':>29}")
     failed = []

@@ -121,8 +121,10 @@ fn installed(files: &Files<'_>, ctx: &Context, out: &mut Found) {
             continue;
         }
         let dir = parent(f.path).to_string();
-        // only a package's own manifest: node_modules/<name>/package.json (or @scope/name)
-        if in_nm && !dir.ends_with(&format!("node_modules/{name}")) {
+        // only a package's own manifest: node_modules/<dir>/package.json (or @scope/dir), where
+        // <dir> is the name or an alias (`"semver6": "npm:semver@6"` installs semver in
+        // node_modules/semver6); package.json files deeper inside a package are not packages
+        if in_nm && !is_install_dir(&dir) {
             continue;
         }
         let mut c = npm_component(name, version, "javascript-package", EvidenceKind::Installed, &f);
@@ -146,6 +148,21 @@ fn installed(files: &Files<'_>, ctx: &Context, out: &mut Found) {
         }
     }
     out.components.extend(pending.into_iter().map(|(c, _, _)| c));
+}
+
+/// Is `dir` a directory npm installs a package into: `…node_modules/<x>` or
+/// `…node_modules/@scope/<x>`?
+fn is_install_dir(dir: &str) -> bool {
+    let mut segs = dir.rsplit('/');
+    let (Some(last), Some(up)) = (segs.next(), segs.next()) else { return false };
+    if last.is_empty() || last.starts_with('.') || last.starts_with('@') {
+        return false;
+    }
+    match up {
+        "node_modules" => true,
+        scope if scope.len() > 1 && scope.starts_with('@') => segs.next() == Some("node_modules"),
+        _ => false,
+    }
 }
 
 fn package_lock(f: &EvidenceFile<'_>, out: &mut Found) {
@@ -446,6 +463,43 @@ mod tests {
         assert_eq!(pnpm_key("/@babel/core@7.1.0(x@1)"), Some(("@babel/core".into(), "7.1.0".into())));
         assert_eq!(pnpm_key("lodash@4.17.21"), Some(("lodash".into(), "4.17.21".into())));
         assert_eq!(split_spec("\"@a/b@^1.0.0\""), Some(("@a/b", "^1.0.0")));
+    }
+
+    #[test]
+    fn install_dirs() {
+        assert!(is_install_dir("app/node_modules/semver6"));
+        assert!(is_install_dir("node_modules/@babel/code-frame"));
+        assert!(is_install_dir("a/node_modules/b/node_modules/@my/alias"));
+        assert!(!is_install_dir("app/node_modules/uuid/dist/esm"));
+        assert!(!is_install_dir("app/node_modules/@babel"));
+        assert!(!is_install_dir("app/node_modules/.cache"));
+        assert!(!is_install_dir("app/node_modules/x/@y/z"));
+        assert!(!is_install_dir("node_modules"));
+    }
+
+    /// An npm alias is reported as the package it installs; a package.json deeper inside a
+    /// package (even with a name and version) is not a package.
+    #[test]
+    fn installed_alias_counts_and_nested_manifests_do_not() {
+        let files = [
+            ("app/package.json", r#"{"name":"app","version":"1.0.0","dependencies":{"semver6":"npm:semver@6.3.1"}}"#),
+            ("app/node_modules/semver/package.json", r#"{"name":"semver","version":"7.6.3"}"#),
+            ("app/node_modules/semver6/package.json", r#"{"name":"semver","version":"6.3.1"}"#),
+            ("app/node_modules/uuid/package.json", r#"{"name":"uuid","version":"10.0.0"}"#),
+            ("app/node_modules/uuid/dist/esm/package.json", r#"{"name":"uuid-esm","version":"0.0.1"}"#),
+        ];
+        let mut c = crate::Collector::new(crate::SourceKind::Image, crate::Limits::default());
+        for (path, body) in files {
+            let meta = crate::FileMeta::regular(path, body.len() as u64, 0o644);
+            c.add(&meta, &mut body.as_bytes()).expect("add");
+        }
+        let sbom = c.finish(Default::default(), 0);
+        let mut purls: Vec<&str> = sbom.components.iter().filter_map(|c| c.purl.as_deref()).collect();
+        purls.sort();
+        assert_eq!(purls, ["pkg:npm/app@1.0.0", "pkg:npm/semver@6.3.1", "pkg:npm/semver@7.6.3", "pkg:npm/uuid@10.0.0"]);
+        let app = sbom.components.iter().find(|c| c.name == "app").expect("app");
+        let alias = sbom.components.iter().find(|c| c.version == "6.3.1").expect("alias");
+        assert!(sbom.relationships.iter().any(|r| r.from == app.id && r.to == alias.id), "{:?}", sbom.relationships);
     }
 
     #[test]
