@@ -57,12 +57,12 @@ pub(crate) fn detect(text: &[u8]) -> Option<&'static str> {
 }
 
 /// Is this file name a licence file name (`LICENSE`, `LICENCE.md`, `COPYING.txt`, `LICENSE-MIT`)?
+/// Called for every file of a walk, so it does not allocate.
 pub(crate) fn is_license_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["LICENSE", "LICENCE", "COPYING"].iter().any(|p| upper.starts_with(p))
-        && !upper.ends_with(".JS")
-        && !upper.ends_with(".PY")
-        && !upper.ends_with(".JSON")
+    let starts = |p: &str| name.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    let ends =
+        |s: &str| name.len() >= s.len() && name.get(name.len() - s.len()..).is_some_and(|t| t.eq_ignore_ascii_case(s));
+    (starts("LICENSE") || starts("LICENCE") || starts("COPYING")) && !ends(".js") && !ends(".py") && !ends(".json")
 }
 
 /// Does a cataloger want this licence file: the top level of an installed npm package
