@@ -379,7 +379,8 @@ async fn sign_legacy(
                 return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: true });
             }
             Some(m) if m.layers.iter().any(|l| equivalent(l, &layer, &payload, key)) => {
-                if legacy_layer_survives_pause(source, &tag, &layer, &payload, key).await? {
+                let kept = legacy_layer_survives_pause(source, &tag, &layer, &payload, key).await?;
+                if kept {
                     return Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: tag, written: true });
                 }
             }
