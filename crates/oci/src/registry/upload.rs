@@ -34,6 +34,9 @@ pub(crate) fn range_len(headers: &HeaderMap) -> Option<u64> {
     if start != 0 || end == 0 { Some(0) } else { Some(end + 1) }
 }
 
+/// Largest chunk held in memory, whatever `OCI-Chunk-Min-Length` asks for.
+const MAX_CHUNK: u64 = 64 * 1024 * 1024;
+
 /// One upload session.
 struct Session {
     location: Url,
@@ -131,8 +134,9 @@ impl Repository {
         let (location, headers) = self.start_upload_with_headers().await?;
         let min = header_str(&headers, "oci-chunk-min-length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
         let configured = self.client.config().upload_chunk_bytes.max(1);
-        // Bounded: a registry asking for chunks above 1 GiB gets 1 GiB.
-        let chunk = configured.max(min).min(1 << 30) as usize;
+        // Bounded memory: a registry asking for chunks above 64 MiB gets 64 MiB chunks (and
+        // may refuse them, which is an error, not an allocation of its choosing).
+        let chunk = configured.max(min).min(MAX_CHUNK) as usize;
         tracing::debug!(what, chunk, "chunked upload started");
         Ok(Session { location, chunk })
     }
