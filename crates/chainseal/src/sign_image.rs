@@ -157,9 +157,48 @@ pub fn sign_image(target: &str, key: &SigningKey, options: &SignImageOptions) ->
 
 /// Sign an image.
 pub async fn sign_image_async(input: &str, key: &SigningKey, options: &SignImageOptions) -> Result<SignImageReport> {
+    let prepared = prepare(input, options).await?;
+    sign_prepared(&prepared, key, options).await
+}
+
+/// Sign an image with the key `load_key` returns, loading it on a blocking thread while the
+/// image is resolved and the registry connection prepared (blocking). Decrypting a cosign key
+/// file (scrypt) is the slowest step of signing; this overlaps it with the network round trips
+/// that do not need the key. A key error is reported before a registry error.
+pub fn sign_image_loading_key<F>(input: &str, load_key: F, options: &SignImageOptions) -> Result<SignImageReport>
+where
+    F: FnOnce() -> Result<SigningKey> + Send + 'static,
+{
+    crate::sign::runtime()?.block_on(async {
+        let key_task = tokio::task::spawn_blocking(load_key);
+        let prepared = prepare(input, options).await;
+        let key = key_task
+            .await
+            .map_err(|e| Error::InvalidInput(format!("loading the signing key stopped unexpectedly: {e}")))??;
+        sign_prepared(&prepared?, &key, options).await
+    })
+}
+
+/// What signing needs before the key: the opened target and the resolved manifest.
+struct Prepared {
+    target: Target,
+    resolved: Resolved,
+}
+
+/// Open and resolve the target; on a registry, also ask once whether it has the referrers API
+/// (cached on the repository) so that the write path does not wait for it.
+async fn prepare(input: &str, options: &SignImageOptions) -> Result<Prepared> {
     let spec = SourceSpec::parse(input)?;
     let target = Target::open(&spec, &options.registry).await?;
     let resolved = resolve(&spec, &target, input).await?;
+    if let (Target::Registry(repo), SignFormat::Bundle) = (&target, options.format) {
+        repo.referrers_support(&resolved.top.digest).await?;
+    }
+    Ok(Prepared { target, resolved })
+}
+
+async fn sign_prepared(prepared: &Prepared, key: &SigningKey, options: &SignImageOptions) -> Result<SignImageReport> {
+    let Prepared { target, resolved } = prepared;
     let mut report = SignImageReport::default();
     report.warnings.extend(resolved.warning.clone());
     let mut subjects = vec![subject_of(&resolved.top)];
@@ -176,9 +215,9 @@ pub async fn sign_image_async(input: &str, key: &SigningKey, options: &SignImage
     }
     for subject in subjects {
         let signed = match options.format {
-            SignFormat::Bundle => sign_bundle(&target, key, &subject, &options.annotations).await?,
+            SignFormat::Bundle => sign_bundle(target, key, &subject, &options.annotations).await?,
             SignFormat::Legacy => {
-                sign_legacy(&target, key, &subject, &resolved.docker_reference, &options.annotations).await?
+                sign_legacy(target, key, &subject, &resolved.docker_reference, &options.annotations).await?
             }
         };
         report.signed.push(signed);

@@ -56,7 +56,6 @@ pub(crate) struct SignArgs {
 
 /// Run `sign`.
 pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitCode> {
-    let key = chainseal::sign::load_signing_key(&args.key, None)?;
     let mut options = SignImageOptions::default();
     options.format = match args.format {
         Format::Bundle => SignFormat::Bundle,
@@ -65,7 +64,13 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitCode> {
     options.annotations = args.annotations.iter().cloned().collect::<BTreeMap<_, _>>();
     options.recursive = args.recursive;
     options.registry = args.registry.to_config();
-    let report = chainseal::sign_image::sign_image(&args.image, &key, &options)?;
+    // The key file is decrypted while the image is resolved (see sign_image_loading_key).
+    let key_path = args.key.clone();
+    let report = chainseal::sign_image::sign_image_loading_key(
+        &args.image,
+        move || chainseal::sign::load_signing_key(&key_path, None),
+        &options,
+    )?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
