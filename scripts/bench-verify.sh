@@ -16,7 +16,9 @@ VENV=${SIGSTORE_VENV:-$HOME/.cache/chainseal/tools/venv}
 target=${CARGO_TARGET_DIR:-$root/target}
 
 echo "== 1. in-process verification (cargo bench -p chainseal-sign --bench verify_bundle)"
-bench_out=$(cargo bench -q -p chainseal-sign --bench verify_bundle 2>&1 | tee /dev/stderr | grep '^verify_bundle:' || true)
+bench_all=$(cargo bench -q -p chainseal-sign --bench verify_bundle 2>&1 | tee /dev/stderr || true)
+bench_out=$(echo "$bench_all" | grep '^verify_bundle:' || true)
+floor_out=$(echo "$bench_all" | grep '^crypto floor:' || true)
 
 if [ -z "${CHAINSEAL_BIN:-}" ]; then
     cargo build -q --release -p chainseal-cli
@@ -83,6 +85,7 @@ total=$(python3 "$CONF/driver.py" --list "$CONF" x | tail -1 | cut -d' ' -f1)
 
 echo "== results"
 echo "in-process: ${bench_out#verify_bundle: }"
+echo "${floor_out}"
 printf 'conformance: chainseal %.1f s (%s/%s passed), sigstore-python %.1f s (%s/%s passed)\n' \
     "$cs_time" "$cs_pass" "$total" "$py_time" "$py_pass" "$total"
 printf 'conformance time ratio sigstore-python/chainseal: %.1fx\n' "$(echo "$py_time / $cs_time" | bc -l)"
