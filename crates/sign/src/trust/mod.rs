@@ -194,6 +194,23 @@ mod tests {
     }
 
     #[test]
+    fn broken_production_tuf_cache_falls_back_to_the_embedded_root_and_says_why() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let empty = TrustRoot::load(&TrustSource::TufCache { base: base.path().into(), staging: false }).expect("root");
+        assert_eq!(empty.origin(), "embedded production");
+        assert!(empty.notice().is_none());
+        let dir = tuf::TufRemote::production().cache_dir(base.path());
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("timestamp.json"), "{\"signed\": 1}").expect("write");
+        let root = TrustRoot::load(&TrustSource::TufCache { base: base.path().into(), staging: false }).expect("root");
+        assert_eq!(root.origin(), "embedded production");
+        assert!(root.notice().is_some_and(|n| n.contains("trusted-root update")), "{:?}", root.notice());
+        let staging =
+            TrustRoot::load(&TrustSource::TufCache { base: base.path().into(), staging: true }).expect("root");
+        assert_eq!(staging.origin(), "embedded staging");
+    }
+
+    #[test]
     fn garbage_is_a_typed_error() {
         for bad in ["", "[]", "{\"mediaType\": 5}", &"[".repeat(100_000)] {
             assert!(matches!(TrustRoot::from_json(bad), Err(Error::TrustRoot(_))));
