@@ -421,7 +421,7 @@ impl<V: LayerVisitor> Walker<V> {
 
     /// Read the next layer (the `layers[i]` of the manifest, in order) from its raw blob
     /// bytes, verifying them against `descriptor`.
-    pub fn layer(&mut self, descriptor: &Descriptor, raw: impl Read) -> Result<()> {
+    pub fn layer(&mut self, descriptor: &Descriptor, raw: impl Read + Send) -> Result<()> {
         let index = self.view.layers.len();
         let what = format!("layer {index} ({})", descriptor.digest);
         blob::layer_compression(&descriptor.media_type)?;
@@ -452,8 +452,32 @@ impl<V: LayerVisitor> Walker<V> {
         self.visitor.layer_done(&info)
     }
 
-    fn walk_tar<R: Read>(&mut self, verified: &mut VerifyingReader<R>, info: &LayerInfo, what: &str) -> Result<()> {
-        let decoded = blob::decompress(verified, info.size, &self.limits, what)?;
+    fn walk_tar<R: Read + Send>(
+        &mut self,
+        verified: &mut VerifyingReader<R>,
+        info: &LayerInfo,
+        what: &str,
+    ) -> Result<()> {
+        if info.size < inflate_ahead::INFLATE_AHEAD_MIN {
+            let decoded = blob::decompress(verified, info.size, &self.limits, what)?;
+            return self.walk_entries(decoded, what, info);
+        }
+        let limits = self.limits;
+        std::thread::scope(|s| {
+            let (inflated, producer) = inflate_ahead::inflate_ahead(s, verified, info.size, limits, what.to_string());
+            let walked = self.walk_entries(inflated, what, info);
+            match (walked, producer.join()) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Err(_)) => {
+                    Err(Error::Corrupt { what: what.to_string(), reason: "the inflate thread failed".into() })
+                }
+                (Ok(()), Ok(())) => Ok(()),
+            }
+        })
+    }
+
+    /// Walk the tar entries of one decompressed layer; `decoded` is dropped on return.
+    fn walk_entries(&mut self, decoded: impl Read, what: &str, info: &LayerInfo) -> Result<()> {
         let guarded = guard::TarGuard::new(decoded, self.limits.max_path_len, what);
         let mut tar_in = BufReader::with_capacity(blob::CHUNK, guarded);
         {
@@ -623,7 +647,7 @@ pub fn walk_layers<V, I, R>(visitor: V, layers: I, limits: Limits) -> Result<(V,
 where
     V: LayerVisitor,
     I: IntoIterator<Item = (Descriptor, R)>,
-    R: Read,
+    R: Read + Send,
 {
     let mut walker = Walker::new(visitor, limits);
     for (descriptor, raw) in layers {
@@ -659,6 +683,7 @@ where
 }
 
 mod guard;
+mod inflate_ahead;
 
 #[cfg(test)]
 mod tests;

@@ -188,6 +188,63 @@ fn digest_mismatch_is_reported_even_after_entries_were_seen() {
     assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
 }
 
+/// Bytes gzip cannot shrink, so a layer of them is big enough to be inflated ahead.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn large_layers_inflated_ahead_give_the_same_walk() {
+    let big = noise(inflate_ahead::INFLATE_AHEAD_MIN as usize + 300_000);
+    let (d1, b1) = layer(&[T::File(b"big.bin", &big), T::File(b"etc/os-release", b"ID=x\n"), T::File(b"gone", b"1")]);
+    assert!(d1.size >= inflate_ahead::INFLATE_AHEAD_MIN, "the test layer must take the inflate-ahead path");
+    let (d2, b2) = layer(&[T::File(b".wh.gone", b"")]);
+    let rec = Recorder { want_content: vec!["etc/os-release", "big.bin"], ..Default::default() };
+    let (rec, view) = walk(vec![(d1, b1), (d2, b2)], rec).unwrap();
+    assert_eq!(rec.contents[0], ("big.bin".to_string(), big));
+    assert_eq!(rec.contents[1], ("etc/os-release".to_string(), b"ID=x\n".to_vec()));
+    assert!(view.is_current("etc/os-release", 0) && !view.is_current("gone", 0));
+}
+
+#[test]
+fn large_layers_inflated_ahead_still_fail_on_bad_bytes() {
+    let big = noise(inflate_ahead::INFLATE_AHEAD_MIN as usize + 300_000);
+    // A wrong digest: found at the end of the layer, after its entries were shown.
+    let (mut d, blob) = layer(&[T::File(b"big.bin", &big)]);
+    d.digest = Digest::sha256_of(b"something else");
+    let err = walk(vec![(d, blob)], Recorder::default()).unwrap_err();
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+    // A gzip stream cut short (descriptor matching the cut bytes): corrupt, never a short layer.
+    let (_, blob) = layer(&[T::File(b"big.bin", &big)]);
+    let cut = blob[..blob.len() - 4096].to_vec();
+    let d = Descriptor::for_bytes(media_type::OCI_LAYER_GZIP, &cut);
+    let err = walk(vec![(d, cut)], Recorder::default()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    // A visitor error stops the walk while the inflate thread is still going.
+    let (d, blob) = layer(&[T::File(b"a", b"1"), T::File(b"big.bin", &big)]);
+    let err = walk_layers(Failing, vec![(d, std::io::Cursor::new(blob))], Limits::default()).map(|_| ()).unwrap_err();
+    assert!(matches!(err, Error::Visitor(_)), "{err}");
+}
+
+struct Failing;
+
+impl LayerVisitor for Failing {
+    fn wants(&mut self, _e: &Entry<'_>) -> Want {
+        Want::Metadata
+    }
+    fn visit(&mut self, _e: &Entry<'_>, _content: Option<&mut dyn Read>) -> Result<()> {
+        Err(Error::Visitor("stop here".into()))
+    }
+}
+
 #[test]
 fn truncated_layers_are_typed_errors() {
     // A valid gzip of a tar cut off inside the file data (like umoci insert's bug).
