@@ -263,7 +263,9 @@ pub async fn copy_async(source: &str, dest: &str, options: &CopyOptions) -> Resu
     if let Some(want) = &dest_digest {
         let top = match &platform {
             Some(p) => {
-                chainseal_oci::resolve_image(src.as_ref(), &spec.selector(), Some(p), &Limits::default()).await?.manifest
+                chainseal_oci::resolve_image(src.as_ref(), &spec.selector(), Some(p), &Limits::default())
+                    .await?
+                    .manifest
             }
             None => src.manifest(&spec.selector()).await?,
         };
