@@ -34,7 +34,7 @@ mod _chainseal {
     #[pymodule_export]
     use super::sbom::{Component, Sbom, read_sbom, sbom};
     #[pymodule_export]
-    use super::sign::{ImageVerification, sign, verify};
+    use super::sign::{ImageOutcome, ImageVerification, sign, verify, verify_images};
 
     /// Module init: the package version (Cargo's, PEP 440 compatible).
     #[pymodule_init]

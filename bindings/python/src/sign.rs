@@ -14,7 +14,7 @@ use chainseal::verify::{ImageSigner, VerifyImageOptions, VerifyImageReport};
 use chainseal::verify_blob::IdentitySpec;
 
 use crate::convert::{password, to_py};
-use crate::errors::{invalid_input, verification_failed};
+use crate::errors::{PyChainsealError, invalid_input, verification_failed};
 use crate::keys::KeyPair;
 use crate::registry::{RegistryConfig, config_or_default};
 use crate::runtime::{block_on, blocking};
@@ -104,6 +104,42 @@ impl ImageVerification {
     }
 }
 
+/// Who must have signed: `key` or a keyless identity, never both.
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn image_signer(
+    py: Python<'_>,
+    key: Option<&Bound<'_, PyAny>>,
+    password: Option<&Bound<'_, PyAny>>,
+    identity: Option<String>,
+    identity_regexp: Option<String>,
+    issuer: Option<String>,
+    issuer_regexp: Option<String>,
+) -> PyResult<ImageSigner> {
+    let keyless = identity.is_some() || identity_regexp.is_some() || issuer.is_some() || issuer_regexp.is_some();
+    Ok(match (key, keyless) {
+        (Some(_), true) => return Err(invalid_input("give either key= or an identity and issuer, not both")),
+        (Some(k), false) => ImageSigner::Key(verification_key(py, k, password)?),
+        (None, _) => {
+            ImageSigner::Identity(IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() })
+        }
+    })
+}
+
+/// The CLI's rule (exit 1): a report with no verified signature is a `VerificationError`
+/// whose `reasons` say why each candidate was refused.
+fn nothing_verified(py: Python<'_>, report: &VerifyImageReport) -> Option<PyErr> {
+    if !report.verified.is_empty() {
+        return None;
+    }
+    let reasons: Vec<String> = report.rejected.iter().map(|r| format!("{}: {}", r.found_at, r.reason)).collect();
+    let msg = if reasons.is_empty() {
+        format!("verification failed: no signatures found for {}", report.digest)
+    } else {
+        format!("verification failed: no signature of {} verified: {}", report.digest, reasons.join("; "))
+    };
+    Some(verification_failed(py, msg, reasons))
+}
+
 pub(crate) fn verification_key(
     py: Python<'_>,
     key: &Bound<'_, PyAny>,
@@ -139,14 +175,7 @@ pub(crate) fn verify(
     trusted_root: Option<PathBuf>,
     registry: Option<&Bound<'_, RegistryConfig>>,
 ) -> PyResult<ImageVerification> {
-    let keyless = identity.is_some() || identity_regexp.is_some() || issuer.is_some() || issuer_regexp.is_some();
-    let signer = match (key, keyless) {
-        (Some(_), true) => return Err(invalid_input("give either key= or an identity and issuer, not both")),
-        (Some(k), false) => ImageSigner::Key(verification_key(py, k, password)?),
-        (None, _) => {
-            ImageSigner::Identity(IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() })
-        }
-    };
+    let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp)?;
     let image = image.to_string_lossy().into_owned();
     let mut options = VerifyImageOptions::default();
     options.annotations = annotations.unwrap_or_default();
@@ -154,15 +183,108 @@ pub(crate) fn verify(
     options.trust = trusted_root.map(TrustSource::File);
     let report =
         block_on(py, async move { chainseal::verify::verify_image_as_async(&image, &signer, &options).await })?;
-    if report.verified.is_empty() {
-        // The CLI's rule: no verified signature is a verification failure (exit 1).
-        let reasons: Vec<String> = report.rejected.iter().map(|r| format!("{}: {}", r.found_at, r.reason)).collect();
-        let msg = if reasons.is_empty() {
-            format!("verification failed: no signatures found for {}", report.digest)
-        } else {
-            format!("verification failed: no signature of {} verified: {}", report.digest, reasons.join("; "))
-        };
-        return Err(verification_failed(py, msg, reasons));
-    }
+    nothing_verified(py, &report).map_or(Ok(()), Err)?;
     Ok(ImageVerification { report })
+}
+
+/// The outcome for one image of `verify_images`: its verification, or the exception that
+/// `verify` would have raised for it.
+#[pyclass(module = "chainseal._chainseal", name = "ImageOutcome", frozen)]
+pub(crate) struct ImageOutcome {
+    image: String,
+    verification: Option<Py<ImageVerification>>,
+    error: Option<PyErr>,
+}
+
+#[pymethods]
+impl ImageOutcome {
+    /// The image as given.
+    #[getter]
+    fn image(&self) -> String {
+        self.image.clone()
+    }
+
+    /// At least one signature verified.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The verification (`None` when the image failed).
+    #[getter]
+    fn verification(&self, py: Python<'_>) -> Option<Py<ImageVerification>> {
+        self.verification.as_ref().map(|v| v.clone_ref(py))
+    }
+
+    /// Why the image failed (`None` when it verified): the `ChainsealError` subclass `verify`
+    /// raises for it, ready to be raised.
+    #[getter]
+    fn error<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.error.as_ref().map(|e| e.value(py).clone().into_any())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ImageOutcome(image={:?}, ok={})", self.image, self.error.is_none())
+    }
+}
+
+// The Python default of `max_workers` is a literal (so stubtest can read it); it is the facade's.
+const _: () = assert!(chainseal::verify::DEFAULT_IMAGE_PARALLELISM == 16);
+
+/// Verify several images against one signer in one call: one verifier and one registry
+/// connection pool for all, at most `max_workers` images at a time. Returns one
+/// `ImageOutcome` per image, in input order; nothing is raised for a failing image (its
+/// `error` is the exception `verify` would raise), only for unusable arguments (key, trust
+/// root). Same keyword arguments as `verify`.
+#[pyfunction]
+#[pyo3(signature = (images, *, key=None, annotations=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, trusted_root=None, registry=None, max_workers=16))]
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+pub(crate) fn verify_images(
+    py: Python<'_>,
+    images: Vec<PathBuf>,
+    key: Option<&Bound<'_, PyAny>>,
+    annotations: Option<BTreeMap<String, String>>,
+    password: Option<&Bound<'_, PyAny>>,
+    identity: Option<String>,
+    identity_regexp: Option<String>,
+    issuer: Option<String>,
+    issuer_regexp: Option<String>,
+    trusted_root: Option<PathBuf>,
+    registry: Option<&Bound<'_, RegistryConfig>>,
+    max_workers: usize,
+) -> PyResult<Vec<ImageOutcome>> {
+    if max_workers == 0 {
+        return Err(invalid_input("max_workers must be at least 1"));
+    }
+    let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp)?;
+    let images: Vec<String> = images.iter().map(|i| i.to_string_lossy().into_owned()).collect();
+    let mut options = VerifyImageOptions::default();
+    options.annotations = annotations.unwrap_or_default();
+    options.registry = config_or_default(registry);
+    options.trust = trusted_root.map(TrustSource::File);
+    // The facade's blocking form: its multi-image future is not `Send`, so it runs on the
+    // facade's runtime on this (GIL-released) thread.
+    let outcomes = blocking(py, move || chainseal::verify::verify_images(&images, &signer, &options, max_workers))?;
+    outcomes
+        .into_iter()
+        .map(|outcome| {
+            let image = outcome.image;
+            let report = match outcome.result {
+                Ok(report) => report,
+                Err(e) => {
+                    return Ok(ImageOutcome {
+                        image,
+                        verification: None,
+                        error: Some(PyErr::from(PyChainsealError(e))),
+                    });
+                }
+            };
+            Ok(match nothing_verified(py, &report) {
+                Some(error) => ImageOutcome { image, verification: None, error: Some(error) },
+                None => {
+                    ImageOutcome { image, verification: Some(Py::new(py, ImageVerification { report })?), error: None }
+                }
+            })
+        })
+        .collect()
 }

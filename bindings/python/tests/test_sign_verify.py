@@ -93,3 +93,37 @@ def test_keyless_verification_refuses_key_signatures(pushed_image: str, key_pair
         chainseal.verify(pushed_image, key=key_pair, identity="x", issuer=issuer)
     v = chainseal.verify(pushed_image, key=key_pair)
     assert v.verified[0]["signer"] == "key"
+
+
+def test_verify_images_in_one_call(
+    plain_registry: str, example: Path, key_pair: chainseal.KeyPair, pushed_image: str
+) -> None:
+    """Several images, one call: each gets its own outcome, in input order, nothing raised."""
+    signed = [pushed_image]
+    for _ in range(3):
+        ref = f"{plain_registry}/pytest/{uuid.uuid4().hex[:12]}:v1"
+        chainseal.copy(f"oci-dir:{example}", ref)
+        signed.append(ref)
+    for i, ref in enumerate(signed):
+        chainseal.sign(ref, key=key_pair, format="legacy" if i % 2 else "bundle")
+    unsigned = f"{plain_registry}/pytest/{uuid.uuid4().hex[:12]}:v1"
+    chainseal.copy(f"oci-dir:{example}", unsigned)
+    missing = f"{plain_registry}/pytest/{uuid.uuid4().hex[:12]}:absent"
+    images = [*signed, unsigned, missing]
+
+    outcomes = chainseal.verify_images(images, key=key_pair, max_workers=2)
+    assert [o.image for o in outcomes] == images
+    for o in outcomes[: len(signed)]:
+        assert o.ok and o.error is None and o.verification is not None
+        assert o.verification.digest == EXAMPLE_DIGEST and o.verification.verified
+    bad_sig, bad_ref = outcomes[-2], outcomes[-1]
+    assert not bad_sig.ok and bad_sig.verification is None
+    assert isinstance(bad_sig.error, chainseal.VerificationError) and "no signatures found" in str(bad_sig.error)
+    assert not bad_ref.ok and isinstance(bad_ref.error, chainseal.ChainsealError)
+    assert not isinstance(bad_ref.error, chainseal.VerificationError)  # a lookup failure is not "unsigned"
+
+    # another key: every image is refused, each with its reasons
+    other = chainseal.verify_images(signed, key=chainseal.generate_key_pair("other"))
+    assert all(not o.ok and isinstance(o.error, chainseal.VerificationError) and o.error.reasons for o in other)
+    with pytest.raises(chainseal.InvalidInputError):
+        chainseal.verify_images(signed, key=key_pair, max_workers=0)

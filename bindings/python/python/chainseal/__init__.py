@@ -16,6 +16,7 @@ from chainseal._chainseal import (
     AttestationVerification,
     BlobVerification,
     Component,
+    ImageOutcome,
     ImageVerification,
     KeyPair,
     RegistryConfig,
@@ -35,6 +36,7 @@ from chainseal._chainseal import (
     verify_attestation,
     verify_blob,
     verify_bundle,
+    verify_images,
 )
 from chainseal.errors import (
     ChainsealError,
@@ -66,6 +68,8 @@ __all__ = [
     "sign",
     "verify",
     "ImageVerification",
+    "verify_images",
+    "ImageOutcome",
     "attest",
     "verify_attestation",
     "AttestationVerification",

@@ -2,6 +2,7 @@
 
 import os
 from typing import Any, Mapping, Sequence, Union, final
+from chainseal.errors import ChainsealError
 
 _Path = Union[str, "os.PathLike[str]"]
 _Password = Union[str, bytes]
@@ -11,6 +12,7 @@ __all__ = [
     "AttestationVerification",
     "BlobVerification",
     "Component",
+    "ImageOutcome",
     "ImageVerification",
     "KeyPair",
     "RegistryConfig",
@@ -30,6 +32,7 @@ __all__ = [
     "verify_attestation",
     "verify_blob",
     "verify_bundle",
+    "verify_images",
 ]
 
 @final
@@ -223,6 +226,32 @@ def verify(
     trusted_root: _Path | None = None,
     registry: RegistryConfig | None = None,
 ) -> ImageVerification: ...
+
+@final
+class ImageOutcome:
+    @property
+    def image(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def verification(self) -> ImageVerification | None: ...
+    @property
+    def error(self) -> ChainsealError | None: ...
+
+def verify_images(
+    images: Sequence[_Path],
+    *,
+    key: KeyPair | _Path | None = None,
+    annotations: Mapping[str, str] | None = None,
+    password: _Password | None = None,
+    identity: str | None = None,
+    identity_regexp: str | None = None,
+    issuer: str | None = None,
+    issuer_regexp: str | None = None,
+    trusted_root: _Path | None = None,
+    registry: RegistryConfig | None = None,
+    max_workers: int = 16,
+) -> list[ImageOutcome]: ...
 
 def attest(
     image: _Path,
