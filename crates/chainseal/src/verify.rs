@@ -226,14 +226,21 @@ async fn verify_target(
     key: Option<&PublicKey>,
     options: &VerifyImageOptions,
 ) -> Result<VerifyImageReport> {
-    let resolved = resolve(spec, target, input).await?;
-    let digest = resolved.top.digest.clone();
+    // A digest names what is verified; like cosign, do not fetch its manifest (a mirror may
+    // carry only the signatures). A tag is resolved first, with a warning.
+    let (digest, warning) = match spec.selector().parse::<Digest>() {
+        Ok(digest) => (digest, None),
+        Err(_) => {
+            let resolved = resolve(spec, target, input).await?;
+            (resolved.top.digest, resolved.warning)
+        }
+    };
     let hex = sha256_hex(&digest)?.to_owned();
     let mut raw_digest = [0u8; 32];
     hex::decode_to_slice(&hex, &mut raw_digest)
         .map_err(|_| Error::InvalidInput(format!("{digest} is not a SHA-256 digest")))?;
     let mut report = VerifyImageReport { digest: digest.to_string(), ..Default::default() };
-    report.warnings.extend(resolved.warning);
+    report.warnings.extend(warning);
     report.checks.push(format!("trusted root: {}", verifier.trust_root().origin()));
     let source = target.source();
 
