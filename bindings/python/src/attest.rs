@@ -9,7 +9,6 @@ use pyo3::types::{PyBytes, PyString};
 use chainseal::attest::{AttestFormat, AttestOptions, predicate_timestamp};
 use chainseal::sign::attest_policy::AttestationPolicy;
 use chainseal::sign::predicate::PredicateType;
-use chainseal::sign::trust::TrustSource;
 use chainseal::tree::TreeOptions;
 use chainseal::verify_attestation::{VerifyAttestationOptions, VerifyAttestationReport};
 use chainseal::verify_blob::IdentitySpec;
@@ -166,7 +165,7 @@ pub(crate) fn verify_attestation(
         let spec = IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() };
         options.identity = Some(py_result(spec.to_policy())?);
     }
-    options.trust = trusted_root.map(TrustSource::File);
+    options.trust = Some(chainseal::trusted_root::verification_trust(trusted_root.as_deref(), false));
     options.predicate_type =
         py_result(predicate_type.as_deref().map(PredicateType::parse).transpose().map_err(chainseal::Error::from))?;
     let policy = policy.map(document).transpose()?;

@@ -124,11 +124,9 @@ fn request(
             SignerSpec::Identity(IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() })
         }
     };
-    let trust = match (trusted_root, staging) {
-        (Some(p), _) => TrustSource::File(p),
-        (None, true) => TrustSource::Staging,
-        (None, false) => TrustSource::Production,
-    };
+    // The CLI's choice: `trusted_root`, else a fresh `chainseal trusted-root update` cache, else
+    // the embedded root. Never touches the network.
+    let trust = chainseal::trusted_root::verification_trust(trusted_root.as_deref(), staging);
     Ok(Request { artifact: input(artifact)?, bundle: input(bundle)?, signer, trust })
 }
 

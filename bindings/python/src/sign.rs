@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 
 use chainseal::sign::keys::PublicKey;
-use chainseal::sign::trust::TrustSource;
 use chainseal::sign_image::{SignFormat, SignImageOptions};
 use chainseal::verify::{ImageSigner, VerifyImageOptions, VerifyImageReport};
 use chainseal::verify_blob::IdentitySpec;
@@ -180,7 +179,7 @@ pub(crate) fn verify(
     let mut options = VerifyImageOptions::default();
     options.annotations = annotations.unwrap_or_default();
     options.registry = config_or_default(registry);
-    options.trust = trusted_root.map(TrustSource::File);
+    options.trust = Some(chainseal::trusted_root::verification_trust(trusted_root.as_deref(), false));
     let report =
         block_on(py, async move { chainseal::verify::verify_image_as_async(&image, &signer, &options).await })?;
     nothing_verified(py, &report).map_or(Ok(()), Err)?;
@@ -261,7 +260,7 @@ pub(crate) fn verify_images(
     let mut options = VerifyImageOptions::default();
     options.annotations = annotations.unwrap_or_default();
     options.registry = config_or_default(registry);
-    options.trust = trusted_root.map(TrustSource::File);
+    options.trust = Some(chainseal::trusted_root::verification_trust(trusted_root.as_deref(), false));
     // The facade's blocking form: its multi-image future is not `Send`, so it runs on the
     // facade's runtime on this (GIL-released) thread.
     let outcomes = blocking(py, move || chainseal::verify::verify_images(&images, &signer, &options, max_workers))?;

@@ -6,11 +6,13 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import chainseal
+from conftest import ROOT, need_env
 
 IDENTITY = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 ISSUER = "https://token.actions.githubusercontent.com"
@@ -142,3 +144,44 @@ def test_malformed_bundle(tmp_path: Path, key_pair: chainseal.KeyPair) -> None:
     _, public = key_pair.save(tmp_path / "k")
     with pytest.raises(chainseal.VerificationError, match="cannot parse bundle"):
         chainseal.verify_blob(b"data", b"{not json", key=public)
+
+
+def test_trusted_root_from_the_tuf_cache(conformance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `chainseal trusted-root update`, Python verifies against the refreshed root, offline.
+
+    A local TUF repository (scripts/tuf-test-repo.py, python-tuf) serves the custom trusted root of
+    a conformance case; the embedded production root does not trust that case's signer.
+    """
+    binary = Path(need_env("CHAINSEAL_BIN"))
+    case = conformance / "intoto-with-custom-trust-root"
+    artifact, bundle = (case / "artifact").read_bytes(), case / "bundle.sigstore.json"
+    chainseal.verify_blob(artifact, bundle, identity=IDENTITY, issuer=ISSUER, trusted_root=case / "trusted_root.json")
+    monkeypatch.setenv("CHAINSEAL_TUF_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(chainseal.VerificationError):
+        chainseal.verify_blob(artifact, bundle, identity=IDENTITY, issuer=ISSUER)
+
+    script = ROOT / "scripts" / "tuf-test-repo.py"
+    repo = tmp_path / "tuf"
+    subprocess.run([sys.executable, script, "build", repo, case / "trusted_root.json"], check=True)
+    # The server runs until its stdin closes.
+    server = subprocess.Popen(
+        [sys.executable, script, "serve", repo / "repo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        cache = tmp_path / "cache"
+        subprocess.run(
+            [binary, "trusted-root", "update", "--tuf-url", f"http://127.0.0.1:{port}", "--root", repo / "root.json", "--cache", cache],
+            check=True,
+            capture_output=True,
+        )
+    finally:
+        server.kill()
+        server.wait()
+        for pipe in (server.stdin, server.stdout):
+            if pipe is not None:
+                pipe.close()
+    monkeypatch.setenv("CHAINSEAL_TUF_CACHE", str(cache))
+    v = chainseal.verify_blob(artifact, bundle, identity=IDENTITY, issuer=ISSUER)
+    assert v.identity == IDENTITY
