@@ -5,25 +5,11 @@
 //! FAILS these tests.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn env(var: &str) -> String {
-    std::env::var(var)
-        .unwrap_or_else(|_| panic!("{var} is not set: run `bash scripts/registries.sh start DIR && source DIR/env.sh`"))
-}
-
-fn tools_dir() -> PathBuf {
-    std::env::var_os("CHAINSEAL_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/chainseal/tools"))
-}
-
-fn tool(name: &str) -> PathBuf {
-    let p = tools_dir().join("bin").join(name);
-    assert!(p.is_file(), "{} is missing: run `bash scripts/install-peers.sh`", p.display());
-    p
-}
+mod common;
+use common::{env, tool, tools_dir, unique};
 
 fn chainseal(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chainseal"));
@@ -72,20 +58,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}{}-{n}", std::process::id())
-}
-
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/images").join(name)
-}
-
 /// Push the example image and a different one; return (repo, repo@a, repo@b).
 fn push_images(dir: &Path, host: &str) -> (String, String, String) {
     let repo = format!("{host}/{}", unique("att"));
-    ok(chainseal(dir).arg("copy").arg(format!("oci-dir:{}", testdata("example").display())).arg(format!("{repo}:a")));
-    ok(chainseal(dir).arg("copy").arg(format!("oci-dir:{}", testdata("zstd").display())).arg(format!("{repo}:b")));
+    ok(chainseal(dir)
+        .arg("copy")
+        .arg(format!("oci-dir:{}", common::image("example").display()))
+        .arg(format!("{repo}:a")));
+    ok(chainseal(dir).arg("copy").arg(format!("oci-dir:{}", common::image("zstd").display())).arg(format!("{repo}:b")));
     let digest = |tag: &str| {
         let o = ok(Command::new(tool("crane")).args(["digest", &format!("{repo}:{tag}")]));
         String::from_utf8(o.stdout).unwrap().trim().to_string()
@@ -113,7 +93,7 @@ fn layout_copy(dir: &Path) -> String {
     let dst = dir.join("img");
     ok(chainseal(dir)
         .arg("copy")
-        .arg(format!("oci-dir:{}", testdata("example").display()))
+        .arg(format!("oci-dir:{}", common::image("example").display()))
         .arg(format!("oci-dir:{}", dst.display())));
     format!("oci-dir:{}", dst.display())
 }

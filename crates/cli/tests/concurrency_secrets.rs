@@ -12,18 +12,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn registry(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            let required = std::env::var("CI").is_ok_and(|v| v == "true")
-                || std::env::var("CHAINSEAL_REQUIRE_REGISTRIES").is_ok_and(|v| v == "1");
-            assert!(!required, "{var} is not set: run `scripts/registries.sh start DIR && source DIR/env.sh`");
-            eprintln!("NOT RUN: {var} is not set (start the registries with scripts/registries.sh)");
-            None
-        }
-    }
-}
+mod common;
+use common::registry;
 
 const PASSWORD: &str = "Zq7-secret-PASSWORD-9xK";
 
@@ -50,8 +40,7 @@ fn example() -> String {
 }
 
 fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("concurrent/{prefix}-{}-{n}", std::process::id())
+    common::unique(&format!("concurrent/{prefix}-"))
 }
 
 fn curl_json(url: &str, accept: &str) -> serde_json::Value {

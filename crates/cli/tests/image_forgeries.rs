@@ -7,27 +7,17 @@
 //! `CHAINSEAL_REQUIRE_REGISTRIES=1` a missing registry fails these tests.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use sha2::{Digest as _, Sha256};
 
+mod common;
+use common::registry;
+
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
-
-fn registry(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            let required = std::env::var("CI").is_ok_and(|v| v == "true")
-                || std::env::var("CHAINSEAL_REQUIRE_REGISTRIES").is_ok_and(|v| v == "1");
-            assert!(!required, "{var} is not set: run `scripts/registries.sh start DIR && source DIR/env.sh`");
-            eprintln!("NOT RUN: {var} is not set (start the registries with scripts/registries.sh)");
-            None
-        }
-    }
-}
 
 fn chainseal(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chainseal"));
@@ -137,15 +127,11 @@ fn put_manifest(
 }
 
 fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("forgeries/{prefix}-{}-{n}", std::process::id())
+    common::unique(&format!("forgeries/{prefix}-"))
 }
 
 fn testdata(name: &str) -> String {
-    format!(
-        "oci-dir:{}:latest",
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/images").join(name).display()
-    )
+    format!("oci-dir:{}:latest", common::image(name).display())
 }
 
 /// A key pair in a fresh directory, plus two different images pushed to `host/name`; returns

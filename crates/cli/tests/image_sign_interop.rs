@@ -2,22 +2,11 @@
 //! on the local registries of scripts/registries.sh (`source DIR/env.sh` first). A missing
 //! registry or peer FAILS these tests.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn env(var: &str) -> String {
-    std::env::var(var)
-        .unwrap_or_else(|_| panic!("{var} is not set: run `bash scripts/registries.sh start DIR && source DIR/env.sh`"))
-}
-
-fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("CHAINSEAL_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/chainseal/tools"));
-    let p = dir.join("bin").join(name);
-    assert!(p.is_file(), "{} is missing: run `bash scripts/install-peers.sh`", p.display());
-    p
-}
+mod common;
+use common::{env, tool, unique};
 
 fn chainseal(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chainseal"));
@@ -57,11 +46,6 @@ fn code(cmd: &mut Command, want: i32) -> Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
-}
-
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}{}-{n}", std::process::id())
 }
 
 /// Push the example image (plus a second, different one) and return `repo@digest` for each.

@@ -23,24 +23,16 @@ use chainseal_sign::intoto::Statement;
 use chainseal_sign::simple_signing::SimpleSigning;
 use chainseal_sign::testkit::{self, TestCa, TestCt, TestLeaf, TestLog};
 
+mod common;
+use common::{env, unique};
+
 const SAN: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// Deprecated GitHub workflow repository extension (raw bytes, not DER).
 const OID_WORKFLOW_REPOSITORY: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 5];
 const LOG_HOST: &str = "rekor.test";
-
-fn env(var: &str) -> String {
-    std::env::var(var)
-        .unwrap_or_else(|_| panic!("{var} is not set: run `bash scripts/registries.sh start DIR && source DIR/env.sh`"))
-}
-
 fn both_registries() -> Vec<String> {
     vec![env("CHAINSEAL_TEST_REGISTRY_PLAIN"), env("CHAINSEAL_TEST_REGISTRY_REFERRERS")]
-}
-
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}{}-{n}", std::process::id())
 }
 
 fn run(args: &[&str]) -> Output {

@@ -6,23 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::tool;
+
 fn chainseal() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chainseal"));
     c.env_remove("CHAINSEAL_PASSWORD").env_remove("COSIGN_PASSWORD");
     c
-}
-
-fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("CHAINSEAL_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/chainseal/tools"));
-    let p = dir.join("bin").join(name);
-    assert!(
-        p.is_file(),
-        "{} is missing: run `bash scripts/install-peers.sh` (interop tests need the real peer)",
-        p.display()
-    );
-    p
 }
 
 fn cosign(version: &str) -> Command {

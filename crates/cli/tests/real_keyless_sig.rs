@@ -18,22 +18,15 @@ use chainseal::oci::registry::{self, RegistryConfig};
 use chainseal::oci::source::ContentSink;
 use chainseal::oci::{Digest, Reference, media_type};
 
+mod common;
+use common::{env, unique};
+
 const SUBJECT: &str = "sha256:adce22cdd04fa2b012209f2d048c883c66b7ab89eaadf4f596899fde52d3b0bd";
 const PAYLOAD_DIGEST: &str = "sha256:af9b2992adfd134df1467f1f9ab4ab516798fa9cecf2e857ca06c139fb98b34f";
 const CONFIG_DIGEST: &str = "sha256:a34c0b7df5831bf35493245a6389c9eee562e976e21e1587684fa92c6eb8c094";
 const SAN: &str =
     "https://github.com/salrashid123/go-bazel-github-workflow/.github/workflows/release.yaml@refs/tags/v0.0.14";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
-
-fn env(var: &str) -> String {
-    std::env::var(var)
-        .unwrap_or_else(|_| panic!("{var} is not set: run `bash scripts/registries.sh start DIR && source DIR/env.sh`"))
-}
-
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}{}-{n}", std::process::id())
-}
 
 fn fixture(name: &str) -> Vec<u8> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/real-signatures/cosign-v2-keyless");
@@ -110,11 +103,7 @@ fn expect(image: &str, extra: &[&str], want: i32) -> (String, String) {
 /// cosign (install-peers' v3) on the same re-attached image, offline, with the production trusted
 /// root of the shared conformance suite: the peer must agree with chainseal's verdict.
 fn cosign_agrees(image: &str, want_ok: bool) {
-    let tools = std::env::var_os("CHAINSEAL_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env("HOME")).join(".cache/chainseal/tools"));
-    let cosign = tools.join("bin/cosign");
-    assert!(cosign.is_file(), "{} is missing: run `bash scripts/install-peers.sh`", cosign.display());
+    let cosign = common::tool("cosign");
     let conformance = std::env::var_os("CHAINSEAL_CONFORMANCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"));

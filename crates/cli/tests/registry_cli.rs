@@ -3,25 +3,10 @@
 //! unless CI=true or CHAINSEAL_REQUIRE_REGISTRIES=1, where they fail.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::PathBuf;
 use std::process::Command;
 
-fn registry(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            let required = std::env::var("CI").is_ok_and(|v| v == "true")
-                || std::env::var("CHAINSEAL_REQUIRE_REGISTRIES").is_ok_and(|v| v == "1");
-            assert!(!required, "{var} is not set: run `scripts/registries.sh start DIR && source DIR/env.sh`");
-            eprintln!("NOT RUN: {var} is not set (start the registries with scripts/registries.sh)");
-            None
-        }
-    }
-}
-
-fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/images").join(name)
-}
+mod common;
+use common::registry;
 
 fn chainseal(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_chainseal"))
@@ -37,8 +22,7 @@ fn chainseal(args: &[&str]) -> (i32, String, String) {
 }
 
 fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("cli/{prefix}-{}-{n}", std::process::id())
+    common::unique(&format!("cli/{prefix}-"))
 }
 
 const INDEX: &str = "sha256:f2b70c094573f9af3ee4ff368beedef79dd3b69a4235470b46002ce7e67dffad";
@@ -46,7 +30,7 @@ const INDEX: &str = "sha256:f2b70c094573f9af3ee4ff368beedef79dd3b69a4235470b4600
 #[test]
 fn copy_then_inspect_a_multiarch_image() {
     let Some(host) = registry("CHAINSEAL_TEST_REGISTRY_PLAIN") else { return };
-    let src = format!("oci-dir:{}:latest", testdata("multiarch").display());
+    let src = format!("oci-dir:{}:latest", common::image("multiarch").display());
     let dest = format!("{host}/{}:v1", unique("multi"));
     let (code, stdout, stderr) = chainseal(&["copy", "-q", &src, &dest]);
     assert_eq!(code, 0, "{stderr}");
@@ -98,7 +82,7 @@ fn credentials_from_docker_config_and_errors_exit_2() {
         format!(r#"{{"auths":{{"{host}":{{"auth":"dGVzdHVzZXI6dGVzdHBhc3M="}}}}}}"#),
     )
     .unwrap();
-    let src = format!("oci-dir:{}:latest", testdata("example").display());
+    let src = format!("oci-dir:{}:latest", common::image("example").display());
     let dest = format!("{host}/{}:v1", unique("creds"));
     let out = Command::new(env!("CARGO_BIN_EXE_chainseal"))
         .args(["copy", "-q", "--ca", &ca, &src, &dest])
@@ -119,7 +103,7 @@ fn credentials_from_docker_config_and_errors_exit_2() {
 fn copy_one_platform_keeps_its_manifest_digest() {
     const ARM64: &str = "sha256:6afa7137b4bc1742f18eb0fb5a1fa99b625b118b5f0a392a45a9bb42eeee08b2";
     let Some(host) = registry("CHAINSEAL_TEST_REGISTRY_PLAIN") else { return };
-    let src = format!("oci-dir:{}:latest", testdata("multiarch").display());
+    let src = format!("oci-dir:{}:latest", common::image("multiarch").display());
     let dest = format!("{host}/{}:arm", unique("platform"));
     let (code, stdout, stderr) = chainseal(&["copy", "-q", "--platform", "linux/arm64/v8", &src, &dest]);
     assert_eq!(code, 0, "{stderr}");

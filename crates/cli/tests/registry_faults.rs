@@ -14,28 +14,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn registry(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            let required = std::env::var("CI").is_ok_and(|v| v == "true")
-                || std::env::var("CHAINSEAL_REQUIRE_REGISTRIES").is_ok_and(|v| v == "1");
-            assert!(!required, "{var} is not set: run `scripts/registries.sh start DIR && source DIR/env.sh`");
-            eprintln!("NOT RUN: {var} is not set (start the registries with scripts/registries.sh)");
-            None
-        }
-    }
-}
+mod common;
+use common::registry;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("CHAINSEAL_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/chainseal/tools"));
-    dir.join("bin").join(name)
+    common::tools_dir().join("bin").join(name)
 }
 
 /// One fault proxy process (killed on drop: only the process this test started).
@@ -104,8 +91,7 @@ fn chainseal(dir: &Path, args: &[&str]) -> Out {
 }
 
 fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("faults/{prefix}-{}-{n}", std::process::id())
+    common::unique(&format!("faults/{prefix}-"))
 }
 
 fn example() -> String {

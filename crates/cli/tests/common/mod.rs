@@ -1,0 +1,51 @@
+//! Helpers shared by the CLI integration tests: the local registries of scripts/registries.sh,
+//! the peers of scripts/install-peers.sh, unique repository names and the test images.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+/// The value of `var` (set by `source DIR/env.sh`); panics when it is missing.
+pub(crate) fn env(var: &str) -> String {
+    std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is not set: run `bash scripts/registries.sh start DIR && source DIR/env.sh`"))
+}
+
+/// The registry in `var`, or `None` (the test says so and passes) when it is not set, except
+/// under `CI=true` or `CHAINSEAL_REQUIRE_REGISTRIES=1`, where a missing registry fails.
+pub(crate) fn registry(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            let required = std::env::var("CI").is_ok_and(|v| v == "true")
+                || std::env::var("CHAINSEAL_REQUIRE_REGISTRIES").is_ok_and(|v| v == "1");
+            assert!(!required, "{var} is not set: run `scripts/registries.sh start DIR && source DIR/env.sh`");
+            eprintln!("NOT RUN: {var} is not set (start the registries with scripts/registries.sh)");
+            None
+        }
+    }
+}
+
+/// Where scripts/install-peers.sh puts the peers (`$CHAINSEAL_TOOLS`, else the user cache).
+pub(crate) fn tools_dir() -> PathBuf {
+    std::env::var_os("CHAINSEAL_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/chainseal/tools"))
+}
+
+/// A peer binary (cosign, crane, …); panics when it is not installed.
+pub(crate) fn tool(name: &str) -> PathBuf {
+    let p = tools_dir().join("bin").join(name);
+    assert!(p.is_file(), "{} is missing: run `bash scripts/install-peers.sh`", p.display());
+    p
+}
+
+/// `prefix` followed by this process and the time: a name no other test run uses.
+pub(crate) fn unique(prefix: &str) -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{prefix}{}-{n}", std::process::id())
+}
+
+/// A test image of testdata/images (an OCI layout unless the name says otherwise).
+pub(crate) fn image(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/images").join(name)
+}
