@@ -77,13 +77,15 @@ pub fn predicate_timestamp() -> String {
 
 /// Read a predicate file for `predicate_type` (custom predicates are wrapped like cosign's).
 pub fn read_predicate(predicate_type: &PredicateType, path: &std::path::Path) -> Result<serde_json::Value> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::InvalidInput(format!("cannot read predicate {}: {e}", path.display())))?;
-    if meta.len() > chainseal_sign::predicate::MAX_PREDICATE_BYTES as u64 {
+    use std::io::Read as _;
+    let cannot_read = |e: std::io::Error| Error::InvalidInput(format!("cannot read predicate {}: {e}", path.display()));
+    // One bounded read: also stops a pipe or device whose metadata says nothing of its size.
+    let limit = chainseal_sign::predicate::MAX_PREDICATE_BYTES as u64;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes)).map_err(cannot_read)?;
+    if bytes.len() as u64 > limit {
         return Err(Error::InvalidInput(format!("{} is too large for a predicate", path.display())));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::InvalidInput(format!("cannot read predicate {}: {e}", path.display())))?;
     Ok(predicate_type.predicate_from_file(&bytes, &predicate_timestamp())?)
 }
 
@@ -286,4 +288,20 @@ pub async fn attest_sbom_async(
     let predicate_type = sbom_predicate_type(format)?;
     let predicate = predicate_type.predicate_from_file(document, &predicate_timestamp())?;
     attest_digest_async(spec, digest, key, &predicate_type, predicate, options).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicates_are_read_with_a_bound_even_from_devices() {
+        // /dev/zero reports no size: the read must stop at the bound, not run on.
+        let err =
+            read_predicate(&PredicateType::parse("cyclonedx").unwrap(), std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("too large for a predicate"), "{err}");
+        let err = read_predicate(&PredicateType::parse("cyclonedx").unwrap(), std::path::Path::new("/nonexistent/p"))
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot read predicate"), "{err}");
+    }
 }
