@@ -124,6 +124,20 @@ fn image_signer(
     })
 }
 
+/// What `verify` and `verify_images` check besides the signer: required annotations, the trusted
+/// root (chosen as the CLI does), the registry configuration.
+fn image_options(
+    annotations: Option<BTreeMap<String, String>>,
+    trusted_root: Option<PathBuf>,
+    registry: Option<&Bound<'_, RegistryConfig>>,
+) -> VerifyImageOptions {
+    let mut options = VerifyImageOptions::default();
+    options.annotations = annotations.unwrap_or_default();
+    options.registry = config_or_default(registry);
+    options.trust = Some(chainseal::trusted_root::verification_trust(trusted_root.as_deref(), false));
+    options
+}
+
 /// The CLI's rule (exit 1): a report with no verified signature is a `VerificationError`
 /// whose `reasons` say why each candidate was refused.
 fn nothing_verified(py: Python<'_>, report: &VerifyImageReport) -> Option<PyErr> {
@@ -176,10 +190,7 @@ pub(crate) fn verify(
 ) -> PyResult<ImageVerification> {
     let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp)?;
     let image = image.to_string_lossy().into_owned();
-    let mut options = VerifyImageOptions::default();
-    options.annotations = annotations.unwrap_or_default();
-    options.registry = config_or_default(registry);
-    options.trust = Some(chainseal::trusted_root::verification_trust(trusted_root.as_deref(), false));
+    let options = image_options(annotations, trusted_root, registry);
     let report =
         block_on(py, async move { chainseal::verify::verify_image_as_async(&image, &signer, &options).await })?;
     nothing_verified(py, &report).map_or(Ok(()), Err)?;
@@ -257,10 +268,7 @@ pub(crate) fn verify_images(
     }
     let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp)?;
     let images: Vec<String> = images.iter().map(|i| i.to_string_lossy().into_owned()).collect();
-    let mut options = VerifyImageOptions::default();
-    options.annotations = annotations.unwrap_or_default();
-    options.registry = config_or_default(registry);
-    options.trust = Some(chainseal::trusted_root::verification_trust(trusted_root.as_deref(), false));
+    let options = image_options(annotations, trusted_root, registry);
     // The facade's blocking form: its multi-image future is not `Send`, so it runs on the
     // facade's runtime on this (GIL-released) thread.
     let outcomes = blocking(py, move || chainseal::verify::verify_images(&images, &signer, &options, max_workers))?;
