@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::{env, tool, tools_dir, unique};
+use common::{code, cosign, env, ok, out, stderr, tool, tools_dir, unique};
 
 fn chainseal(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chainseal"));
@@ -18,44 +18,6 @@ fn chainseal(dir: &Path) -> Command {
         c.env_remove(v);
     }
     c
-}
-
-fn cosign(dir: &Path, v: &str) -> Command {
-    let mut c = Command::new(tool(v));
-    c.current_dir(dir).env("COSIGN_PASSWORD", "pw").env("TUF_ROOT", std::env::temp_dir().join("chainseal-no-tuf"));
-    c
-}
-
-fn out(cmd: &mut Command) -> Output {
-    cmd.output().expect("spawn")
-}
-
-fn ok(cmd: &mut Command) -> Output {
-    let o = out(cmd);
-    assert!(
-        o.status.success(),
-        "{cmd:?} failed ({:?}):\n{}\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
-fn code(cmd: &mut Command, want: i32) -> Output {
-    let o = out(cmd);
-    assert_eq!(
-        o.status.code(),
-        Some(want),
-        "{cmd:?}:\n{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Push the example image and a different one; return (repo, repo@a, repo@b).

@@ -2,7 +2,8 @@
 //! the peers of scripts/install-peers.sh, unique repository names and the test images.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The value of `var` (set by `source DIR/env.sh`); panics when it is missing.
 pub(crate) fn env(var: &str) -> String {
@@ -48,4 +49,47 @@ pub(crate) fn unique(prefix: &str) -> String {
 /// A test image of testdata/images (an OCI layout unless the name says otherwise).
 pub(crate) fn image(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/images").join(name)
+}
+
+/// The cosign binary `v` (`cosign` or `cosign-v2`) in `dir`, with the test password and no TUF.
+pub(crate) fn cosign(dir: &Path, v: &str) -> Command {
+    let mut c = Command::new(tool(v));
+    c.current_dir(dir).env("COSIGN_PASSWORD", "pw").env("TUF_ROOT", std::env::temp_dir().join("chainseal-no-tuf"));
+    c
+}
+
+/// Run `cmd` to the end.
+pub(crate) fn out(cmd: &mut Command) -> Output {
+    cmd.output().expect("spawn")
+}
+
+/// Run `cmd`; it must succeed.
+pub(crate) fn ok(cmd: &mut Command) -> Output {
+    let o = out(cmd);
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed ({:?}):\n{}\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// Run `cmd`; it must exit with `want`.
+pub(crate) fn code(cmd: &mut Command, want: i32) -> Output {
+    let o = out(cmd);
+    assert_eq!(
+        o.status.code(),
+        Some(want),
+        "{cmd:?}:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// A run's stderr as text.
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
