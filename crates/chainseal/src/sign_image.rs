@@ -158,7 +158,7 @@ pub fn sign_image(target: &str, key: &SigningKey, options: &SignImageOptions) ->
 /// Sign an image.
 pub async fn sign_image_async(input: &str, key: &SigningKey, options: &SignImageOptions) -> Result<SignImageReport> {
     let prepared = prepare(input, options).await?;
-    sign_prepared(&prepared, key, options).await
+    sign_prepared(prepared, key, options).await
 }
 
 /// Sign an image with the key `load_key` returns, loading it on a blocking thread while the
@@ -174,31 +174,62 @@ where
         let prepared = prepare(input, options).await;
         let key = key_task
             .await
-            .map_err(|e| Error::InvalidInput(format!("loading the signing key stopped unexpectedly: {e}")))??;
-        sign_prepared(&prepared?, &key, options).await
+            .map_err(|e| Error::InvalidInput(format!("loading the signing key stopped unexpectedly: {e}")))
+            .and_then(|loaded| loaded);
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => {
+                if let Ok(p) = prepared {
+                    p.abandon().await;
+                }
+                return Err(e);
+            }
+        };
+        sign_prepared(prepared?, &key, options).await
     })
 }
 
-/// What signing needs before the key: the opened target and the resolved manifest.
+/// What signing needs before the key: the opened target and the resolved manifest, and on a
+/// registry (bundle format) what can be pushed before the signature exists.
 struct Prepared {
     target: Target,
     resolved: Resolved,
+    /// An upload session for the first bundle blob, opened while the key was being loaded.
+    upload: Option<registry::BlobUpload>,
 }
 
-/// Open and resolve the target; on a registry, also ask once whether it has the referrers API
-/// (cached on the repository) so that the write path does not wait for it.
+impl Prepared {
+    /// Give up what was opened for a signature that will not be made.
+    async fn abandon(self) {
+        if let (Target::Registry(repo), Some(upload)) = (&self.target, self.upload) {
+            repo.cancel_upload(upload).await;
+        }
+    }
+}
+
+/// Open and resolve the target. On a registry (bundle format), also do the key-independent
+/// part of the push now, so that only what needs the signature waits for the key: ask once
+/// whether the registry has the referrers API (cached on the repository), push the empty
+/// config blob every bundle referrer shares, and open the upload session of the bundle blob.
 async fn prepare(input: &str, options: &SignImageOptions) -> Result<Prepared> {
     let spec = SourceSpec::parse(input)?;
     let target = Target::open(&spec, &options.registry).await?;
     let resolved = resolve(&spec, &target, input).await?;
+    let mut upload = None;
     if let (Target::Registry(repo), SignFormat::Bundle) = (&target, options.format) {
-        repo.referrers_support(&resolved.top.digest).await?;
+        let config = bundle_config();
+        let (_, (), opened) = tokio::try_join!(
+            repo.referrers_support(&resolved.top.digest),
+            ContentSink::put_blob_bytes(repo, &config, media_type::OCI_EMPTY_DATA),
+            repo.open_upload(),
+        )?;
+        upload = Some(opened);
     }
-    Ok(Prepared { target, resolved })
+    Ok(Prepared { target, resolved, upload })
 }
 
-async fn sign_prepared(prepared: &Prepared, key: &SigningKey, options: &SignImageOptions) -> Result<SignImageReport> {
-    let Prepared { target, resolved } = prepared;
+async fn sign_prepared(prepared: Prepared, key: &SigningKey, options: &SignImageOptions) -> Result<SignImageReport> {
+    let Prepared { target, resolved, mut upload } = prepared;
     let mut report = SignImageReport::default();
     report.warnings.extend(resolved.warning.clone());
     let mut subjects = vec![subject_of(&resolved.top)];
@@ -215,9 +246,18 @@ async fn sign_prepared(prepared: &Prepared, key: &SigningKey, options: &SignImag
     }
     for subject in subjects {
         let signed = match options.format {
-            SignFormat::Bundle => sign_bundle(target, key, &subject, &options.annotations).await?,
+            SignFormat::Bundle => sign_bundle(&target, key, &subject, &options.annotations, upload.take()).await,
             SignFormat::Legacy => {
-                sign_legacy(target, key, &subject, &resolved.docker_reference, &options.annotations).await?
+                sign_legacy(&target, key, &subject, &resolved.docker_reference, &options.annotations).await
+            }
+        };
+        let signed = match signed {
+            Ok(s) => s,
+            Err(e) => {
+                if let (Target::Registry(repo), Some(u)) = (&target, upload.take()) {
+                    repo.cancel_upload(u).await;
+                }
+                return Err(e);
             }
         };
         report.signed.push(signed);
@@ -240,13 +280,44 @@ async fn sign_bundle(
     key: &SigningKey,
     subject: &Descriptor,
     annotations: &BTreeMap<String, String>,
+    upload: Option<registry::BlobUpload>,
 ) -> Result<SignedManifest> {
     let hex = sha256_hex(&subject.digest)?;
     let statement = Statement::cosign_image_signature(hex, annotations);
     let envelope = Envelope::sign(key, INTOTO_PAYLOAD_TYPE, statement.to_json())?;
     let bundle = bundle_write::to_json(&bundle_write::dsse_bundle(&envelope, key.public_key())?)?;
-    let stored = push_bundle_referrer(target, subject, &bundle, COSIGN_SIGN_PREDICATE_TYPE).await?;
+    let stored = match (target, upload) {
+        (Target::Registry(repo), Some(upload)) => {
+            push_prepared_bundle_referrer(repo, upload, subject, bundle, COSIGN_SIGN_PREDICATE_TYPE).await?
+        }
+        _ => push_bundle_referrer(target, subject, &bundle, COSIGN_SIGN_PREDICATE_TYPE).await?,
+    };
     Ok(SignedManifest { digest: subject.digest.to_string(), stored_at: stored.to_string(), written: true })
+}
+
+/// The empty config of a bundle referrer (`{}`, artifact type the bundle's).
+fn bundle_config() -> Descriptor {
+    let mut config = Descriptor::for_bytes(media_type::OCI_EMPTY, media_type::OCI_EMPTY_DATA);
+    config.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_string());
+    config
+}
+
+/// The referrer manifest cosign v3 writes for a DSSE bundle stored as `layer`.
+fn bundle_referrer_manifest(subject: &Descriptor, layer: Descriptor, predicate_type: &str) -> Result<RawManifest> {
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media_type::OCI_MANIFEST.to_string()),
+        artifact_type: Some(media_type::SIGSTORE_BUNDLE_V03.to_string()),
+        config: bundle_config(),
+        layers: vec![layer],
+        subject: Some(subject.clone()),
+        annotations: Some(BTreeMap::from([
+            (media_type::ANNOTATION_CREATED.to_string(), now_rfc3339()),
+            (media_type::ANNOTATION_BUNDLE_CONTENT.to_string(), "dsse-envelope".to_string()),
+            (media_type::ANNOTATION_BUNDLE_PREDICATE_TYPE.to_string(), predicate_type.to_string()),
+        ])),
+    };
+    Ok(RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?)
 }
 
 /// Store a DSSE bundle as cosign v3 does: bundle blob, empty config, and a referrer manifest
@@ -259,26 +330,30 @@ pub(crate) async fn push_bundle_referrer(
     predicate_type: &str,
 ) -> Result<Digest> {
     let layer = Descriptor::for_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
-    let mut config = Descriptor::for_bytes(media_type::OCI_EMPTY, media_type::OCI_EMPTY_DATA);
-    config.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_string());
+    let config = bundle_config();
     let sink = target.sink();
     // Both blobs at once: one round trip's wait instead of two.
     tokio::try_join!(sink.put_blob_bytes(&layer, bundle), sink.put_blob_bytes(&config, media_type::OCI_EMPTY_DATA))?;
-    let manifest = ImageManifest {
-        schema_version: 2,
-        media_type: Some(media_type::OCI_MANIFEST.to_string()),
-        artifact_type: Some(media_type::SIGSTORE_BUNDLE_V03.to_string()),
-        config,
-        layers: vec![layer],
-        subject: Some(subject.clone()),
-        annotations: Some(BTreeMap::from([
-            (media_type::ANNOTATION_CREATED.to_string(), now_rfc3339()),
-            (media_type::ANNOTATION_BUNDLE_CONTENT.to_string(), "dsse-envelope".to_string()),
-            (media_type::ANNOTATION_BUNDLE_PREDICATE_TYPE.to_string(), predicate_type.to_string()),
-        ])),
-    };
-    let raw = RawManifest::from_serializable(&manifest, media_type::OCI_MANIFEST)?;
+    let raw = bundle_referrer_manifest(subject, layer, predicate_type)?;
     sink.put_manifest(&raw, None).await?;
+    Ok(raw.digest)
+}
+
+/// [`push_bundle_referrer`] after [`prepare`]: the empty config is already in the repository
+/// and `upload` is open, so the bundle blob takes one `PUT`, and the manifest goes up without
+/// looking for the blobs again (the registry has just confirmed both), its fallback index
+/// read meanwhile.
+async fn push_prepared_bundle_referrer(
+    repo: &registry::Repository,
+    upload: registry::BlobUpload,
+    subject: &Descriptor,
+    bundle: Vec<u8>,
+    predicate_type: &str,
+) -> Result<Digest> {
+    let layer = Descriptor::for_bytes(media_type::SIGSTORE_BUNDLE_V03, &bundle);
+    repo.push_blob_bytes_via(upload, &layer, bundle).await?;
+    let raw = bundle_referrer_manifest(subject, layer, predicate_type)?;
+    repo.push_manifest_after_blobs(&raw, None).await?;
     Ok(raw.digest)
 }
 

@@ -24,6 +24,7 @@ mod client;
 mod config;
 mod content;
 pub(crate) mod credentials;
+mod prepared;
 mod referrers;
 mod repository;
 mod retry;
@@ -32,6 +33,7 @@ mod upload;
 
 pub use client::RegistryClient;
 pub use config::{Credential, CredentialSource, DockerConfigLocation, RegistryConfig, Secret, Timeouts};
+pub use prepared::BlobUpload;
 pub use referrers::{CosignAttachment, ReferrersSupport, fallback_entry};
 pub use repository::{PushedManifest, Repository};
 pub use retry::RetryPolicy;

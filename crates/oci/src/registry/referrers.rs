@@ -209,18 +209,40 @@ impl Repository {
         referrer: &RawManifest,
         parsed: &Manifest,
     ) -> Result<()> {
+        let locked = self.lock_fallback_index(subject).await;
+        let (base, _) = self.fallback_index(subject).await?;
+        self.add_to_locked_fallback_index(&locked, subject, referrer, parsed, base).await
+    }
+
+    /// Take this process's and this machine's locks on the fallback index of `subject`
+    /// (see [`Repository::add_to_fallback_index`]).
+    pub(super) async fn lock_fallback_index(&self, subject: &Digest) -> FallbackIndexLock {
+        let key = format!("{}/{}:{}", self.host(), self.name(), subject.referrers_fallback_tag());
+        let process = self.client.fallback_lock(key.clone()).lock_owned().await;
+        let machine = crate::tag_lock::lock_tag(&key).await;
+        FallbackIndexLock { _process: process, _machine: machine }
+    }
+
+    /// The update loop of [`Repository::add_to_fallback_index`], with the locks held and
+    /// `base` read under them.
+    pub(super) async fn add_to_locked_fallback_index(
+        &self,
+        _locked: &FallbackIndexLock,
+        subject: &Digest,
+        referrer: &RawManifest,
+        parsed: &Manifest,
+        mut base: ImageIndex,
+    ) -> Result<()> {
         let entry = fallback_entry(referrer, parsed);
         let tag = subject.referrers_fallback_tag();
-        let key = format!("{}/{}:{tag}", self.host(), self.name());
-        let lock = self.client.fallback_lock(key.clone());
-        let _guard = lock.lock().await;
-        let _machine_guard = crate::tag_lock::lock_tag(&key).await;
         for attempt in 1..=FALLBACK_WRITE_ATTEMPTS {
-            let (base, _) = self.fallback_index(subject).await?;
+            if attempt > 1 {
+                base = self.fallback_index(subject).await?.0;
+            }
             if base.manifests.iter().any(|d| d.digest == entry.digest) {
                 return Ok(());
             }
-            let mut index = base;
+            let mut index = base.clone();
             index.manifests.push(entry.clone());
             index.media_type = Some(media_type::OCI_INDEX.to_string());
             index.schema_version = 2;
@@ -260,10 +282,7 @@ impl Repository {
     /// Remove `referrer` from the fallback index of `subject` (when deleting a referrer).
     pub async fn remove_from_fallback_index(&self, subject: &Digest, referrer: &Digest) -> Result<()> {
         let tag = subject.referrers_fallback_tag();
-        let key = format!("{}/{}:{tag}", self.host(), self.name());
-        let lock = self.client.fallback_lock(key.clone());
-        let _guard = lock.lock().await;
-        let _machine_guard = crate::tag_lock::lock_tag(&key).await;
+        let _locked = self.lock_fallback_index(subject).await;
         let (mut index, raw) = self.fallback_index(subject).await?;
         if raw.is_none() {
             return Ok(());
@@ -301,6 +320,12 @@ impl Repository {
             .filter(|(_, t)| tags.iter().any(|x| x == t))
             .collect()
     }
+}
+
+/// This process's and this machine's locks on one fallback index, released on drop.
+pub(super) struct FallbackIndexLock {
+    _process: tokio::sync::OwnedMutexGuard<()>,
+    _machine: crate::tag_lock::TagLock,
 }
 
 /// The fallback-index descriptor for a referrer: media type, digest, size, `artifactType`

@@ -215,16 +215,24 @@ impl Repository {
     /// manifest pointing at nothing. A manifest with a `subject` on a registry without the
     /// referrers API is added to the subject's `sha256-<hex>` fallback index.
     pub async fn push_manifest(&self, raw: &RawManifest, tag: Option<&str>) -> Result<PushedManifest> {
-        let computed = raw.digest.same_algorithm_of(&raw.bytes);
-        if computed != raw.digest {
-            return Err(Error::DigestMismatch {
-                what: "manifest to push".into(),
-                expected: raw.digest.to_string(),
-                actual: computed.to_string(),
-            });
-        }
-        let parsed = raw.parse()?;
+        let parsed = checked_parse(raw)?;
         self.check_dependencies_present(&parsed).await?;
+        let subject_acknowledged = self.put_manifest_bytes(raw, tag).await?;
+        let mut pushed =
+            PushedManifest { digest: raw.digest.clone(), subject_acknowledged, fallback_index_updated: false };
+        if let (Some(subject), false) = (manifest_subject(&parsed), subject_acknowledged) {
+            if self.referrers_support(&subject.digest).await? == ReferrersSupport::TagFallback {
+                self.add_to_fallback_index(&subject.digest, raw, &parsed).await?;
+                pushed.fallback_index_updated = true;
+            }
+        }
+        Ok(pushed)
+    }
+
+    /// `PUT` the manifest bytes (by tag when given, else by digest) with the manifest's media
+    /// type as Content-Type; checks the registry's `Docker-Content-Digest`. True when the
+    /// registry answered with `OCI-Subject`.
+    pub(super) async fn put_manifest_bytes(&self, raw: &RawManifest, tag: Option<&str>) -> Result<bool> {
         let selector = match tag {
             Some(t) => {
                 validate_selector(t)?;
@@ -252,20 +260,7 @@ impl Repository {
                 });
             }
         }
-        let subject_acknowledged = header_str(headers, "oci-subject").is_some();
-        let mut pushed =
-            PushedManifest { digest: raw.digest.clone(), subject_acknowledged, fallback_index_updated: false };
-        let subject = match &parsed {
-            Manifest::Image(m) => m.subject.clone(),
-            Manifest::Index(i) => i.subject.clone(),
-        };
-        if let (Some(subject), false) = (subject, subject_acknowledged) {
-            if self.referrers_support(&subject.digest).await? == ReferrersSupport::TagFallback {
-                self.add_to_fallback_index(&subject.digest, raw, &parsed).await?;
-                pushed.fallback_index_updated = true;
-            }
-        }
-        Ok(pushed)
+        Ok(header_str(headers, "oci-subject").is_some())
     }
 
     /// Check that every blob (or child manifest) `manifest` points at is in the repository.
@@ -579,6 +574,27 @@ impl Repository {
 pub(super) enum UploadError {
     Transient(Error),
     Fatal(Error),
+}
+
+/// Parse manifest bytes about to be pushed, refusing bytes that do not match their digest.
+pub(super) fn checked_parse(raw: &RawManifest) -> Result<Manifest> {
+    let computed = raw.digest.same_algorithm_of(&raw.bytes);
+    if computed != raw.digest {
+        return Err(Error::DigestMismatch {
+            what: "manifest to push".into(),
+            expected: raw.digest.to_string(),
+            actual: computed.to_string(),
+        });
+    }
+    raw.parse()
+}
+
+/// The `subject` of an image manifest or index.
+pub(super) fn manifest_subject(parsed: &Manifest) -> Option<Descriptor> {
+    match parsed {
+        Manifest::Image(m) => m.subject.clone(),
+        Manifest::Index(i) => i.subject.clone(),
+    }
 }
 
 fn descriptor(media_type: String, digest: Digest, size: u64) -> Descriptor {
