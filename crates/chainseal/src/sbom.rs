@@ -131,7 +131,9 @@ async fn sbom_image_with_digest(spec: &SourceSpec, options: &SbomOptions) -> Res
     let image =
         chainseal_oci::resolve_image(source.as_ref(), &spec.selector(), platform.as_ref(), &options.oci_limits).await?;
     let visitor = ImageVisitor::new(options.limits.clone(), options.oci_limits.max_file_read);
-    let (visitor, view) = image.walk(source, visitor, options.oci_limits.clone()).await?;
+    let proto = visitor.for_layer();
+    // Layers read twice because of symlinked parents are logged by the walk itself.
+    let (layers, view, _stats) = image.walk_parallel(source, move |_| proto.for_layer(), options.oci_limits).await?;
 
     let (name, repo_url, tag) = match spec {
         SourceSpec::Registry(r) => (
@@ -163,7 +165,7 @@ async fn sbom_image_with_digest(spec: &SourceSpec, options: &SbomOptions) -> Res
     let config_created =
         image.config.created.as_deref().and_then(|c| c.parse::<jiff::Timestamp>().ok()).map(|t| t.as_second());
     let created = options.created.unwrap_or_else(|| chainseal_sbom::created_timestamp(config_created));
-    Ok((visitor.finish(&view, src, created), image.top_digest().clone()))
+    Ok((visitor.finish_layers(layers, &view, src, created), image.top_digest().clone()))
 }
 
 fn stem(path: &Path) -> String {

@@ -89,6 +89,21 @@ impl ResolvedImage {
     ) -> Result<(V, SquashedView)> {
         crate::walk::walk_source(source, self.image.layers.clone(), visitor, limits).await
     }
+
+    /// Walk the layers several at a time, one visitor per layer (see
+    /// [`crate::walk::walk_layers_parallel`]).
+    pub async fn walk_parallel<V, F>(
+        &self,
+        source: Arc<dyn ContentSource>,
+        make_visitor: F,
+        limits: Limits,
+    ) -> Result<(Vec<V>, SquashedView, crate::walk::WalkStats)>
+    where
+        V: LayerVisitor + Send + 'static,
+        F: Fn(&crate::walk::LayerInfo) -> V + Send + Sync + 'static,
+    {
+        crate::walk::walk_source_parallel(source, self.image.layers.clone(), make_visitor, limits).await
+    }
 }
 
 fn listed_platforms(index: &ImageIndex) -> Vec<Platform> {

@@ -234,7 +234,7 @@ pub struct ViewEntry {
 }
 
 /// The image filesystem after all layers and whiteouts: path → last writer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SquashedView {
     layers: Vec<LayerInfo>,
     entries: BTreeMap<String, ViewEntry>,
@@ -422,195 +422,11 @@ impl<V: LayerVisitor> Walker<V> {
     /// Read the next layer (the `layers[i]` of the manifest, in order) from its raw blob
     /// bytes, verifying them against `descriptor`.
     pub fn layer(&mut self, descriptor: &Descriptor, raw: impl Read + Send) -> Result<()> {
-        let index = self.view.layers.len();
-        let what = format!("layer {index} ({})", descriptor.digest);
-        blob::layer_compression(&descriptor.media_type)?;
-        Limits::check(
-            || format!("{what} compressed size"),
-            descriptor.size,
-            self.limits.max_layer_compressed,
-            "bytes",
-        )?;
-        let info = LayerInfo {
-            index,
-            digest: descriptor.digest.clone(),
-            media_type: descriptor.media_type.clone(),
-            size: descriptor.size,
-        };
+        let info = LayerInfo::new(self.view.layers.len(), descriptor);
         self.view.layers.push(info.clone());
-        let mut verified = VerifyingReader::new(raw, descriptor, what.clone());
-        let walked = self.walk_tar(&mut verified, &info, &what);
-        match walked {
-            Ok(()) => verified.finish()?,
-            Err(e @ Error::Corrupt { .. }) => {
-                // A broken stream may be a tampered one: prefer the digest verdict.
-                verified.finish()?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        }
-        self.visitor.layer_done(&info)
-    }
-
-    fn walk_tar<R: Read + Send>(
-        &mut self,
-        verified: &mut VerifyingReader<R>,
-        info: &LayerInfo,
-        what: &str,
-    ) -> Result<()> {
-        if info.size < inflate_ahead::INFLATE_AHEAD_MIN {
-            let decoded = blob::decompress(verified, info.size, &self.limits, what)?;
-            return self.walk_entries(decoded, what, info);
-        }
         let limits = self.limits;
-        std::thread::scope(|s| {
-            let (inflated, producer) = inflate_ahead::inflate_ahead(s, verified, info.size, limits, what.to_string());
-            let walked = self.walk_entries(inflated, what, info);
-            match (walked, producer.join()) {
-                (Err(e), _) => Err(e),
-                (Ok(()), Err(_)) => {
-                    Err(Error::Corrupt { what: what.to_string(), reason: "the inflate thread failed".into() })
-                }
-                (Ok(()), Ok(())) => Ok(()),
-            }
-        })
-    }
-
-    /// Walk the tar entries of one decompressed layer; `decoded` is dropped on return.
-    fn walk_entries(&mut self, decoded: impl Read, what: &str, info: &LayerInfo) -> Result<()> {
-        let guarded = guard::TarGuard::new(decoded, self.limits.max_path_len, what);
-        let mut tar_in = BufReader::with_capacity(blob::CHUNK, guarded);
-        {
-            let mut archive = tar::Archive::new(&mut tar_in);
-            let entries = archive.entries().map_err(|e| from_io(what, e))?;
-            for entry in entries {
-                let mut entry = entry.map_err(|e| from_io(what, e))?;
-                self.entries_seen += 1;
-                let max_entries = self.limits.max_entries;
-                Limits::check(
-                    || "number of tar entries in the image".into(),
-                    self.entries_seen,
-                    max_entries,
-                    "entries",
-                )?;
-                self.entry(&mut entry, info, what)?;
-            }
-        }
-        // Past the end-of-archive blocks: read the rest so the digest covers every byte.
-        io::copy(&mut tar_in, &mut io::sink()).map_err(|e| from_io(what, e))?;
-        Ok(())
-    }
-
-    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, info: &LayerInfo, what: &str) -> Result<()> {
-        let raw_path = entry.path_bytes();
-        let max_path = self.limits.max_path_len;
-        Limits::check(|| format!("path length in {what}"), raw_path.len() as u64, max_path as u64, "bytes")?;
-        let path = self.view.redirect(normalize_path(&raw_path));
-        if path.is_empty() {
-            return Ok(()); // the root directory itself
-        }
-        let header = entry.header();
-        let etype = header.entry_type();
-        let link = || -> Result<String> {
-            let target = entry.link_name_bytes().unwrap_or(Cow::Borrowed(&[]));
-            Limits::check(|| format!("link target length in {what}"), target.len() as u64, max_path as u64, "bytes")?;
-            Ok(String::from_utf8_lossy(&target).into_owned())
-        };
-        let kind = if etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse() {
-            EntryKind::File
-        } else if etype.is_dir() {
-            EntryKind::Dir
-        } else if etype.is_symlink() {
-            EntryKind::Symlink(link()?)
-        } else if etype.is_hard_link() {
-            EntryKind::Hardlink(self.view.redirect(normalize_path(link()?.as_bytes())))
-        } else {
-            EntryKind::Other
-        };
-        let mode = header.mode().unwrap_or(0);
-        let size = if kind.is_file() { entry.size() } else { 0 };
-
-        let (dir, base) = match path.rsplit_once('/') {
-            Some((d, b)) => (d, b),
-            None => ("", path.as_str()),
-        };
-        if base == OPAQUE_MARKER {
-            let removed = self.remove_under(dir, info.index);
-            return self.visitor.deleted(&Deletion { path: dir, opaque: true, layer: info, removed });
-        }
-        if let Some(name) = base.strip_prefix(WHITEOUT_PREFIX) {
-            if name.starts_with(WHITEOUT_PREFIX) || name.is_empty() {
-                return Ok(()); // aufs metadata (.wh..wh.plnk, …)
-            }
-            let target = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
-            let mut removed = self.remove_under(&target, info.index);
-            if self.view.entries.get(&target).is_some_and(|e| e.layer < info.index) {
-                self.view.entries.remove(&target);
-                removed += 1;
-            }
-            return self.visitor.deleted(&Deletion { path: &target, opaque: false, layer: info, removed });
-        }
-
-        // A non-directory replaces whatever subtree earlier layers had at this path, and
-        // regular files on the way down become directories.
-        if !kind.is_dir() {
-            self.remove_under(&path, info.index);
-        }
-        let mut cut = 0;
-        while let Some(pos) = path[cut..].find('/') {
-            let ancestor = &path[..cut + pos];
-            if self
-                .view
-                .entries
-                .get(ancestor)
-                .is_some_and(|e| e.layer < info.index && !matches!(e.kind, EntryKind::Dir | EntryKind::Symlink(_)))
-            {
-                self.view.entries.remove(ancestor);
-            }
-            cut += pos + 1;
-        }
-        if matches!(kind, EntryKind::Symlink(_)) {
-            self.view.has_symlinks = true;
-        }
-        self.view.entries.insert(path.clone(), ViewEntry { layer: info.index, kind: kind.clone(), size, mode });
-
-        let shown = Entry { path: &path, kind: &kind, size, mode, layer: info };
-        match self.visitor.wants(&shown) {
-            Want::Skip => Ok(()),
-            Want::Metadata => self.visitor.visit(&shown, None),
-            Want::Content => {
-                let limit = self.limits.max_file_read;
-                Limits::check(
-                    || format!("file {path} in {what} (content requested by a visitor)"),
-                    size,
-                    limit,
-                    "bytes",
-                )?;
-                if kind.is_file() {
-                    let mut guarded = ContentReader { inner: entry, what };
-                    self.visitor.visit(&shown, Some(&mut guarded))
-                } else {
-                    self.visitor.visit(&shown, Some(&mut io::empty()))
-                }
-            }
-        }
-    }
-
-    /// Remove everything under `dir` (not `dir` itself) written by layers before `layer`.
-    fn remove_under(&mut self, dir: &str, layer: usize) -> usize {
-        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
-        let doomed: Vec<String> = self
-            .view
-            .entries
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(_, v)| v.layer < layer)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in &doomed {
-            self.view.entries.remove(k);
-        }
-        doomed.len()
+        read_layer(self, descriptor, raw, &info, &limits)?;
+        self.visitor.layer_done(&info)
     }
 
     /// The visitor, e.g. to inspect what it collected so far.
@@ -626,6 +442,303 @@ impl<V: LayerVisitor> Walker<V> {
     /// End the walk returning the visitor too.
     pub fn into_parts(self) -> (V, SquashedView) {
         (self.visitor, self.view)
+    }
+}
+
+impl<V: LayerVisitor> EntrySink for Walker<V> {
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, info: &LayerInfo, what: &str) -> Result<()> {
+        self.entries_seen += 1;
+        Limits::check(
+            || "number of tar entries in the image".into(),
+            self.entries_seen,
+            self.limits.max_entries,
+            "entries",
+        )?;
+        let record = Record::read(entry, self.limits.max_path_len, what)?;
+        match self.view.apply(&record, info.index) {
+            Applied::Nothing => Ok(()),
+            Applied::Deleted { path, opaque, removed } => {
+                self.visitor.deleted(&Deletion { path: &path, opaque, layer: info, removed })
+            }
+            Applied::Object { path, kind } => {
+                let shown = Entry { path: &path, kind: &kind, size: record.size, mode: record.mode, layer: info };
+                dispatch(&mut self.visitor, &shown, entry, &self.limits, what)
+            }
+        }
+    }
+}
+
+impl LayerInfo {
+    fn new(index: usize, descriptor: &Descriptor) -> LayerInfo {
+        LayerInfo {
+            index,
+            digest: descriptor.digest.clone(),
+            media_type: descriptor.media_type.clone(),
+            size: descriptor.size,
+        }
+    }
+}
+
+/// Receives the tar entries of one layer as [`read_layer`] decodes them.
+trait EntrySink {
+    /// One tar entry of layer `info`; `what` names the layer in errors.
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, info: &LayerInfo, what: &str) -> Result<()>;
+}
+
+/// Verify, decompress and read the tar entries of one layer blob into `sink`: the size and
+/// compression checks, digest verification of every byte, and inflate-ahead for large
+/// layers. Shared by the sequential [`Walker`] and the parallel walk.
+fn read_layer<S: EntrySink, R: Read + Send>(
+    sink: &mut S,
+    descriptor: &Descriptor,
+    raw: R,
+    info: &LayerInfo,
+    limits: &Limits,
+) -> Result<()> {
+    let what = format!("layer {} ({})", info.index, descriptor.digest);
+    blob::layer_compression(&descriptor.media_type)?;
+    Limits::check(|| format!("{what} compressed size"), descriptor.size, limits.max_layer_compressed, "bytes")?;
+    let mut verified = VerifyingReader::new(raw, descriptor, what.clone());
+    match read_tar(sink, &mut verified, info, limits, &what) {
+        Ok(()) => verified.finish(),
+        Err(e @ Error::Corrupt { .. }) => {
+            // A broken stream may be a tampered one: prefer the digest verdict.
+            verified.finish()?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn read_tar<S: EntrySink, R: Read + Send>(
+    sink: &mut S,
+    verified: &mut VerifyingReader<R>,
+    info: &LayerInfo,
+    limits: &Limits,
+    what: &str,
+) -> Result<()> {
+    if info.size < inflate_ahead::INFLATE_AHEAD_MIN {
+        let decoded = blob::decompress(verified, info.size, limits, what)?;
+        return read_entries(sink, decoded, info, limits, what);
+    }
+    let limits = *limits;
+    std::thread::scope(|s| {
+        let (inflated, producer) = inflate_ahead::inflate_ahead(s, verified, info.size, limits, what.to_string());
+        let walked = read_entries(sink, inflated, info, &limits, what);
+        match (walked, producer.join()) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Err(_)) => {
+                Err(Error::Corrupt { what: what.to_string(), reason: "the inflate thread failed".into() })
+            }
+            (Ok(()), Ok(())) => Ok(()),
+        }
+    })
+}
+
+/// Read the tar entries of one decompressed layer; `decoded` is dropped on return.
+fn read_entries<S: EntrySink>(
+    sink: &mut S,
+    decoded: impl Read,
+    info: &LayerInfo,
+    limits: &Limits,
+    what: &str,
+) -> Result<()> {
+    let guarded = guard::TarGuard::new(decoded, limits.max_path_len, what);
+    let mut tar_in = BufReader::with_capacity(blob::CHUNK, guarded);
+    {
+        let mut archive = tar::Archive::new(&mut tar_in);
+        let entries = archive.entries().map_err(|e| from_io(what, e))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| from_io(what, e))?;
+            sink.entry(&mut entry, info, what)?;
+        }
+    }
+    // Past the end-of-archive blocks: read the rest so the digest covers every byte.
+    io::copy(&mut tar_in, &mut io::sink()).map_err(|e| from_io(what, e))?;
+    Ok(())
+}
+
+/// A tar entry's header, decoded and classified, before the squashed view is consulted.
+#[derive(Debug, Clone)]
+struct Record {
+    /// The normalised path as the layer spells it (parents not yet resolved through symlinks).
+    path: String,
+    class: Class,
+    /// Content size (0 for anything but files).
+    size: u64,
+    mode: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Class {
+    /// The root directory itself, or aufs metadata (`.wh..wh.plnk`, …): nothing to do.
+    Ignored,
+    /// `.wh..wh..opq`: what earlier layers put in this entry's directory is gone.
+    Opaque,
+    /// `.wh.<name>`: `<name>` in this entry's directory is gone.
+    Whiteout,
+    /// A filesystem object; a hardlink's target is normalised but not yet resolved.
+    Object(EntryKind),
+}
+
+/// What a [`Record`] did to the squashed view.
+enum Applied {
+    Nothing,
+    Deleted {
+        path: String,
+        opaque: bool,
+        removed: usize,
+    },
+    /// An object landed at `path` (its parents resolved).
+    Object {
+        path: String,
+        kind: EntryKind,
+    },
+}
+
+impl Record {
+    /// Decode and bound-check a tar header.
+    fn read<R: Read>(entry: &tar::Entry<'_, R>, max_path: usize, what: &str) -> Result<Record> {
+        let raw_path = entry.path_bytes();
+        Limits::check(|| format!("path length in {what}"), raw_path.len() as u64, max_path as u64, "bytes")?;
+        let path = normalize_path(&raw_path);
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0);
+        let base = path.rsplit_once('/').map_or(path.as_str(), |(_, b)| b);
+        let class = if path.is_empty() {
+            Class::Ignored
+        } else if base == OPAQUE_MARKER {
+            Class::Opaque
+        } else if let Some(name) = base.strip_prefix(WHITEOUT_PREFIX) {
+            if name.starts_with(WHITEOUT_PREFIX) || name.is_empty() { Class::Ignored } else { Class::Whiteout }
+        } else {
+            let etype = header.entry_type();
+            let link = || -> Result<String> {
+                let target = entry.link_name_bytes().unwrap_or(Cow::Borrowed(&[]));
+                Limits::check(
+                    || format!("link target length in {what}"),
+                    target.len() as u64,
+                    max_path as u64,
+                    "bytes",
+                )?;
+                Ok(String::from_utf8_lossy(&target).into_owned())
+            };
+            Class::Object(if etype.is_file() || etype.is_contiguous() || etype.is_gnu_sparse() {
+                EntryKind::File
+            } else if etype.is_dir() {
+                EntryKind::Dir
+            } else if etype.is_symlink() {
+                EntryKind::Symlink(link()?)
+            } else if etype.is_hard_link() {
+                EntryKind::Hardlink(normalize_path(link()?.as_bytes()))
+            } else {
+                EntryKind::Other
+            })
+        };
+        let size = if class == Class::Object(EntryKind::File) { entry.size() } else { 0 };
+        Ok(Record { path, class, size, mode })
+    }
+}
+
+/// Ask `visitor` about an entry and hand it the content it wants.
+fn dispatch<V: LayerVisitor, R: Read>(
+    visitor: &mut V,
+    shown: &Entry<'_>,
+    entry: &mut tar::Entry<'_, R>,
+    limits: &Limits,
+    what: &str,
+) -> Result<()> {
+    match visitor.wants(shown) {
+        Want::Skip => Ok(()),
+        Want::Metadata => visitor.visit(shown, None),
+        Want::Content => {
+            Limits::check(
+                || format!("file {} in {what} (content requested by a visitor)", shown.path),
+                shown.size,
+                limits.max_file_read,
+                "bytes",
+            )?;
+            if shown.kind.is_file() {
+                let mut guarded = ContentReader { inner: entry, what };
+                visitor.visit(shown, Some(&mut guarded))
+            } else {
+                visitor.visit(shown, Some(&mut io::empty()))
+            }
+        }
+    }
+}
+
+impl SquashedView {
+    /// Apply one record of layer `layer` to the view: whiteouts delete, objects replace.
+    fn apply(&mut self, record: &Record, layer: usize) -> Applied {
+        let kind = match &record.class {
+            Class::Ignored => return Applied::Nothing,
+            Class::Opaque | Class::Whiteout => None,
+            Class::Object(kind) => Some(kind),
+        };
+        let path = self.redirect(record.path.clone());
+        let (dir, base) = match path.rsplit_once('/') {
+            Some((d, b)) => (d, b),
+            None => ("", path.as_str()),
+        };
+        let Some(kind) = kind else {
+            if record.class == Class::Opaque {
+                let removed = self.remove_under(dir, layer);
+                return Applied::Deleted { path: dir.to_string(), opaque: true, removed };
+            }
+            let name = base.strip_prefix(WHITEOUT_PREFIX).unwrap_or(base);
+            let target = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+            let mut removed = self.remove_under(&target, layer);
+            if self.entries.get(&target).is_some_and(|e| e.layer < layer) {
+                self.entries.remove(&target);
+                removed += 1;
+            }
+            return Applied::Deleted { path: target, opaque: false, removed };
+        };
+        let kind = match kind {
+            EntryKind::Hardlink(target) => EntryKind::Hardlink(self.redirect(target.clone())),
+            other => other.clone(),
+        };
+
+        // A non-directory replaces whatever subtree earlier layers had at this path, and
+        // regular files on the way down become directories.
+        if !kind.is_dir() {
+            self.remove_under(&path, layer);
+        }
+        let mut cut = 0;
+        while let Some(pos) = path[cut..].find('/') {
+            let ancestor = &path[..cut + pos];
+            if self
+                .entries
+                .get(ancestor)
+                .is_some_and(|e| e.layer < layer && !matches!(e.kind, EntryKind::Dir | EntryKind::Symlink(_)))
+            {
+                self.entries.remove(ancestor);
+            }
+            cut += pos + 1;
+        }
+        if matches!(kind, EntryKind::Symlink(_)) {
+            self.has_symlinks = true;
+        }
+        self.entries
+            .insert(path.clone(), ViewEntry { layer, kind: kind.clone(), size: record.size, mode: record.mode });
+        Applied::Object { path, kind }
+    }
+
+    /// Remove everything under `dir` (not `dir` itself) written by layers before `layer`.
+    fn remove_under(&mut self, dir: &str, layer: usize) -> usize {
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let doomed: Vec<String> = self
+            .entries
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(_, v)| v.layer < layer)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &doomed {
+            self.entries.remove(k);
+        }
+        doomed.len()
     }
 }
 
@@ -684,6 +797,9 @@ where
 
 mod guard;
 mod inflate_ahead;
+mod parallel;
+
+pub use parallel::{WalkStats, max_workers, walk_layers_parallel, walk_source_parallel};
 
 #[cfg(test)]
 mod tests;

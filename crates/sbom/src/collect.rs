@@ -8,7 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::binary_budget::{BinaryBudget, CONCURRENT_BINARY_BYTES};
 use crate::catalog::{self, Found};
 use crate::limits::Limits;
 use crate::model::{Relationship, RelationshipKind, Sbom, SourceInfo, SourceKind, Warning};
@@ -139,9 +142,19 @@ pub struct Collector {
     kind: SourceKind,
     limits: Limits,
     entries: BTreeMap<String, Entry>,
-    kept_bytes: u64,
+    /// Budgets shared by sibling collectors (see [`Collector::sibling`]).
+    shared: Arc<Shared>,
     warnings: Vec<Warning>,
     max_mtime: Option<i64>,
+}
+
+/// What sibling collectors share.
+#[derive(Debug)]
+struct Shared {
+    /// Bytes of text evidence kept ([`Limits::max_total_evidence`]).
+    kept_bytes: AtomicU64,
+    /// Bytes of binaries and archives being read and parsed right now.
+    binaries: BinaryBudget,
 }
 
 /// Normalise a path: no leading `./` or `/`, no empty or `.` segments.
@@ -152,7 +165,47 @@ pub(crate) fn normalize_path(path: &str) -> String {
 impl Collector {
     /// A collector for an image (installed evidence) or a directory (installed and declared).
     pub fn new(kind: SourceKind, limits: Limits) -> Self {
-        Collector { kind, limits, entries: BTreeMap::new(), kept_bytes: 0, warnings: Vec::new(), max_mtime: None }
+        Collector {
+            kind,
+            limits,
+            entries: BTreeMap::new(),
+            shared: Arc::new(Shared {
+                kept_bytes: AtomicU64::new(0),
+                binaries: BinaryBudget::new(CONCURRENT_BINARY_BYTES),
+            }),
+            warnings: Vec::new(),
+            max_mtime: None,
+        }
+    }
+
+    /// An empty collector of the same kind and limits that shares this one's
+    /// [`Limits::max_total_evidence`] budget: one per layer of a parallel walk, merged back
+    /// with [`Collector::absorb`]. Concurrent siblings may overshoot the budget by at most
+    /// one evidence file each, and hold binaries of at most 32 MiB
+    /// together in memory (a larger one only alone).
+    pub fn sibling(&self) -> Collector {
+        Collector {
+            kind: self.kind,
+            limits: self.limits.clone(),
+            entries: BTreeMap::new(),
+            shared: Arc::clone(&self.shared),
+            warnings: Vec::new(),
+            max_mtime: None,
+        }
+    }
+
+    /// Take over what `later` gathered from files that come after this collector's (the next
+    /// layer): its files replace ours at the same paths, its warnings follow ours.
+    pub fn absorb(&mut self, later: Collector) {
+        let Collector { entries, warnings, max_mtime, .. } = later;
+        for (path, entry) in entries {
+            self.remove_entry(&path);
+            self.entries.insert(path, entry);
+        }
+        self.warnings.extend(warnings);
+        if let Some(t) = max_mtime {
+            self.max_mtime = Some(self.max_mtime.map_or(t, |m| m.max(t)));
+        }
     }
 
     /// What the collector wants of this file. Cheap: looks at the path, kind, size and mode only.
@@ -188,6 +241,8 @@ impl Collector {
         match want {
             Want::Skip => Ok(()),
             Want::Content if catalog::java::is_archive(&path) => {
+                let shared = Arc::clone(&self.shared);
+                let _permit = shared.binaries.acquire(meta.size.min(self.limits.max_binary_file));
                 let bytes = read_limited(reader, self.limits.max_binary_file, meta.size)?;
                 let Some(bytes) = bytes else {
                     self.warn(&path, "archive larger than the binary-file limit; skipped");
@@ -202,13 +257,15 @@ impl Collector {
                     self.warn(&path, &format!("{} bytes is over the evidence-file limit; skipped", meta.size));
                     return Ok(());
                 }
-                if self.kept_bytes.saturating_add(meta.size) > self.limits.max_total_evidence {
+                if self.shared.kept_bytes.load(Ordering::Relaxed).saturating_add(meta.size)
+                    > self.limits.max_total_evidence
+                {
                     self.warn(&path, "total evidence limit reached; skipped");
                     return Ok(());
                 }
                 match read_limited(reader, self.limits.max_evidence_file, meta.size)? {
                     Some(bytes) => {
-                        self.kept_bytes += bytes.len() as u64;
+                        self.shared.kept_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                         self.keep(path, meta, Payload::Text(bytes));
                     }
                     None => self.warn(&path, "file grew past the evidence-file limit; skipped"),
@@ -228,6 +285,8 @@ impl Collector {
                 if got < 4 || !catalog::binary::is_executable_magic(&magic) {
                     return Ok(());
                 }
+                let shared = Arc::clone(&self.shared);
+                let _permit = shared.binaries.acquire(meta.size.min(self.limits.max_binary_file));
                 // one buffer of the announced size: no doubling growth, no second copy
                 let mut bytes = Vec::with_capacity(capacity(self.limits.max_binary_file, meta.size).saturating_add(4));
                 bytes.extend_from_slice(&magic);
@@ -301,10 +360,13 @@ impl Collector {
     }
 
     fn remove_entry(&mut self, path: &str) {
-        if let Some(old) = self.entries.remove(path) {
-            if let Payload::Text(b) = old.payload {
-                self.kept_bytes = self.kept_bytes.saturating_sub(b.len() as u64);
-            }
+        if let Some(Entry { payload: Payload::Text(b), .. }) = self.entries.remove(path) {
+            let n = b.len() as u64;
+            // never below zero, whatever the interleaving of siblings
+            let _ = self
+                .shared
+                .kept_bytes
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| Some(k.saturating_sub(n)));
         }
     }
 

@@ -24,6 +24,27 @@ impl ImageVisitor {
         ImageVisitor { collector: Collector::new(SourceKind::Image, limits), max_read }
     }
 
+    /// A visitor for one layer of a parallel walk
+    /// ([`chainseal_oci::walk::walk_layers_parallel`]): same limits, shared evidence budget.
+    pub fn for_layer(&self) -> Self {
+        ImageVisitor { collector: self.collector.sibling(), max_read: self.max_read }
+    }
+
+    /// Build the SBOM from the per-layer visitors of a parallel walk (in layer order, made
+    /// by [`ImageVisitor::for_layer`]) and its final view.
+    pub fn finish_layers(
+        mut self,
+        layers: Vec<ImageVisitor>,
+        view: &SquashedView,
+        source: SourceInfo,
+        created: i64,
+    ) -> Sbom {
+        for layer in layers {
+            self.collector.absorb(layer.collector);
+        }
+        self.finish(view, source, created)
+    }
+
     /// Build the SBOM once the walk has returned its final view.
     pub fn finish(mut self, view: &SquashedView, source: SourceInfo, created: i64) -> Sbom {
         self.collector.retain(|path, layer| view.is_current(path, layer));

@@ -3,9 +3,12 @@
 //! - Directories: [`scan_directory`].
 //! - Images: feed the file events of one pass over the squashed layers into a [`Collector`]
 //!   ([`Collector::wants`] → [`Collector::add`], [`Collector::whiteout`]), then
-//!   [`Collector::finish`]. Nothing is extracted to disk.
+//!   [`Collector::finish`]. Nothing is extracted to disk. [`ImageVisitor`] does this for a
+//!   layer walk; with the parallel walk, one visitor per layer ([`ImageVisitor::for_layer`])
+//!   and [`ImageVisitor::finish_layers`].
 //! - Output: [`format::write`] with a [`Format`]; input: [`format::read`].
 
+mod binary_budget;
 mod catalog;
 mod collect;
 pub mod cpe;

@@ -53,7 +53,7 @@ fn layer(entries: &[T<'_>]) -> (Descriptor, Vec<u8>) {
     (Descriptor::for_bytes(media_type::OCI_LAYER_GZIP, &blob), blob)
 }
 
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone, PartialEq)]
 struct Recorder {
     want_content: Vec<&'static str>,
     seen: Vec<(String, usize)>,
@@ -85,8 +85,45 @@ impl LayerVisitor for Recorder {
     }
 }
 
+/// Walk sequentially, and also in parallel (one recorder per layer, merged in layer order):
+/// both must give the same view and the same recorded events, or fail alike.
 fn walk(layers: Vec<(Descriptor, Vec<u8>)>, v: Recorder) -> Result<(Recorder, SquashedView)> {
-    walk_layers(v, layers.into_iter().map(|(d, b)| (d, std::io::Cursor::new(b))), Limits::default())
+    let parallel = walk_parallel(&layers, &v, Limits::default());
+    let sequential = walk_layers(v, layers.into_iter().map(|(d, b)| (d, std::io::Cursor::new(b))), Limits::default());
+    match (&sequential, parallel) {
+        (Ok((rec, view)), Ok((prec, pview, _))) => {
+            assert_eq!(view, &pview, "parallel view differs");
+            assert_eq!(rec, &prec, "parallel visitors saw something else");
+        }
+        (Err(e), Err(pe)) => {
+            assert_eq!(std::mem::discriminant(e), std::mem::discriminant(&pe), "{e} vs {pe}")
+        }
+        (s, p) => panic!("sequential {:?} but parallel {:?}", s.as_ref().map(|_| ()), p.map(|_| ())),
+    }
+    sequential
+}
+
+/// The parallel walk with `template`'s wishes for every layer; the per-layer recorders merged.
+fn walk_parallel(
+    layers: &[(Descriptor, Vec<u8>)],
+    template: &Recorder,
+    limits: Limits,
+) -> Result<(Recorder, SquashedView, WalkStats)> {
+    let descriptors: Vec<Descriptor> = layers.iter().map(|(d, _)| d.clone()).collect();
+    let open = |d: &Descriptor| -> Result<std::io::Cursor<Vec<u8>>> {
+        let (_, blob) = layers.iter().find(|(x, _)| x == d).ok_or_else(|| Error::NotFound(d.digest.to_string()))?;
+        Ok(std::io::Cursor::new(blob.clone()))
+    };
+    let make = |_: &LayerInfo| Recorder { want_content: template.want_content.clone(), ..Recorder::default() };
+    let (visitors, view, stats) = walk_layers_parallel(&descriptors, make, open, limits)?;
+    let mut merged = Recorder { want_content: template.want_content.clone(), ..Recorder::default() };
+    for r in visitors {
+        merged.seen.extend(r.seen);
+        merged.contents.extend(r.contents);
+        merged.deletions.extend(r.deletions);
+        merged.done.extend(r.done);
+    }
+    Ok((merged, view, stats))
 }
 
 #[test]
@@ -289,7 +326,10 @@ fn limits_are_enforced() {
     let walk_with = |limits: Limits, entries: &[T<'_>], want: Vec<&'static str>| {
         let (d, b) = layer(entries);
         let rec = Recorder { want_content: want, ..Recorder::default() };
-        walk_layers(rec, [(d, std::io::Cursor::new(b))], limits).map(|_| ())
+        let parallel = walk_parallel(&[(d.clone(), b.clone())], &rec, limits).map(|_| ());
+        let sequential = walk_layers(rec, [(d, std::io::Cursor::new(b))], limits).map(|_| ());
+        assert_eq!(sequential.is_ok(), parallel.is_ok(), "{sequential:?} vs {parallel:?}");
+        sequential
     };
     let many: Vec<T<'_>> = vec![T::File(b"a", b""), T::File(b"b", b""), T::File(b"c", b"")];
     let l = Limits { max_entries: 2, ..Limits::default() };
@@ -389,4 +429,58 @@ fn long_link_chains_are_bounded() {
     let (_, view) = walk(vec![l0, l1], Recorder::default()).unwrap();
     assert!(view.is_current("l0/f", 1), "60 hops: literal");
     assert!(view.is_current("real/f", 1), "30 hops: resolved");
+}
+
+#[test]
+fn the_parallel_walk_rereads_only_layers_moved_by_symlinked_parents() {
+    let l0 = layer(&[T::Dir(b"usr/lib/"), T::Sym(b"lib", "usr/lib"), T::File(b"etc/a", b"a")]);
+    let l1 = layer(&[T::File(b"usr/lib/libz.so", b"z"), T::File(b"etc/b", b"b")]);
+    let l2 = layer(&[T::File(b"lib/libc.so", b"c"), T::File(b"etc/.wh.a", b"")]);
+    let layers = vec![l0, l1, l2];
+    let rec = Recorder { want_content: vec!["usr/lib/libc.so", "lib/libc.so"], ..Recorder::default() };
+    let (prec, view, stats) = walk_parallel(&layers, &rec, Limits::default()).unwrap();
+    assert_eq!(stats.reread_layers, vec![2], "only the layer writing through `lib` is read again");
+    assert!(view.is_current("usr/lib/libc.so", 2));
+    assert_eq!(prec.contents, vec![("usr/lib/libc.so".to_string(), b"c".to_vec())], "never the literal spelling");
+    assert!(prec.deletions.contains(&("etc/a".into(), false, 1)));
+    let (seq, _) = walk(layers, rec).unwrap();
+    assert_eq!(seq, prec);
+}
+
+#[test]
+fn the_parallel_walk_equals_the_sequential_one_with_more_layers_than_workers() {
+    let owned: Vec<Vec<(Vec<u8>, Vec<u8>)>> = (0..9)
+        .map(|i| {
+            let mut files = vec![(format!("l{i}/file").into_bytes(), noise(1000 * (i + 1)))];
+            files.push((b"shared/overwritten".to_vec(), format!("{i}").into_bytes()));
+            if i > 0 {
+                files.push((format!("l{}/.wh.file", i - 1).into_bytes(), Vec::new()));
+            }
+            files
+        })
+        .collect();
+    let layers: Vec<(Descriptor, Vec<u8>)> =
+        owned.iter().map(|files| layer(&files.iter().map(|(n, d)| T::File(n, d)).collect::<Vec<_>>())).collect();
+    let rec = Recorder { want_content: vec!["shared/overwritten", "l8/file"], ..Recorder::default() };
+    let (rec, view) = walk(layers, rec).unwrap();
+    assert!(view.is_current("shared/overwritten", 8));
+    assert_eq!(view.iter().filter(|(p, _)| p.ends_with("/file")).count(), 1, "each layer deleted the one below");
+    assert_eq!(rec.done, (0..9).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_parallel_walk_reports_a_bad_later_layer_and_counts_entries_across_layers() {
+    let big = noise(6 * 1024 * 1024);
+    let (d0, b0) = layer(&[T::File(b"big", &big)]);
+    let (d1, mut b1) = layer(&[T::File(b"small", b"1")]);
+    let n = b1.len();
+    b1[n - 9] ^= 1; // the gzip trailer: a digest mismatch
+    let err = walk_parallel(&[(d0.clone(), b0.clone()), (d1, b1)], &Recorder::default(), Limits::default())
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+    let (d2, b2) = layer(&[T::File(b"a", b""), T::File(b"b", b"")]);
+    let limits = Limits { max_entries: 2, ..Limits::default() };
+    let err = walk_parallel(&[(d0, b0), (d2, b2)], &Recorder::default(), limits).map(|_| ()).unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded { .. }), "3 entries in two layers: {err}");
 }

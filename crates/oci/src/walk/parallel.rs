@@ -1,0 +1,282 @@
+//! The parallel squashed walk: the layers of one image are read concurrently, each by its own
+//! visitor, and then replayed in order to build the [`SquashedView`].
+//!
+//! A layer's cost is almost all inflate (one gzip stream cannot be split), so the sequential
+//! walk keeps one core busy however many layers an image has. Here up to
+//! [`max_workers`] layers are read at once, largest first. Each read verifies the blob, walks
+//! its tar entries and hands them to that layer's visitor exactly as [`super::Walker`] would,
+//! but with each path as the layer spells it, because the view of the layers below is not
+//! known yet. It also keeps a compact [`Record`] of every entry. The replay then applies the
+//! records in layer order (whiteouts, opaque directories, replacements, symlinked parents),
+//! which gives the same view as the sequential walk, and tells each visitor the deletions of
+//! its layer.
+//!
+//! A later layer whose entry lands somewhere else than it says (its parent is a symlink made
+//! by a layer below, see the module docs of [`super`]) was shown to its visitor under the
+//! wrong path. Such a layer is read once more, in order, with a fresh visitor that sees the
+//! resolved paths, so results never depend on the parallelism. Image builders record the
+//! real paths, so this re-read is rare; it is counted in the returned statistics.
+//!
+//! Visitors see the entries of their own layer only, then its deletions, then
+//! [`LayerVisitor::layer_done`]. Consumers merge them in layer order and keep only results
+//! for which [`SquashedView::is_current`] holds, as with the sequential walk.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use super::{
+    Applied, Class, Deletion, Entry, EntryKind, EntrySink, LayerInfo, LayerVisitor, Record, SquashedView, dispatch,
+    read_layer,
+};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::manifest::Descriptor;
+use crate::source::ContentSource;
+
+/// Most layers read at the same time: the available cores, at most 4 (each layer also has
+/// its inflate and hash threads, and holds one visitor's findings).
+pub fn max_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
+
+/// What the parallel walk did besides its results.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WalkStats {
+    /// Layers read a second time because symlinked parents moved some of their entries.
+    pub reread_layers: Vec<usize>,
+}
+
+/// Walk `layers` (manifest order, base first) with one visitor per layer, reading up to
+/// [`max_workers`] layers at once; see the module docs. `open` returns the raw blob of a
+/// layer and may be called twice for the same layer. Returns the visitors in layer order,
+/// the squashed view and the statistics. On error, discard everything.
+pub fn walk_layers_parallel<V, F, O, R>(
+    layers: &[Descriptor],
+    make_visitor: F,
+    open: O,
+    limits: Limits,
+) -> Result<(Vec<V>, SquashedView, WalkStats)>
+where
+    V: LayerVisitor + Send,
+    F: Fn(&LayerInfo) -> V + Sync,
+    O: Fn(&Descriptor) -> Result<R> + Sync,
+    R: Read + Send,
+{
+    let job = Job {
+        layers,
+        infos: layers.iter().enumerate().map(|(i, d)| LayerInfo::new(i, d)).collect(),
+        make_visitor,
+        open,
+        limits,
+    };
+    let scanned = job.scan_all()?;
+    job.replay(scanned)
+}
+
+/// [`walk_layers_parallel`] over the blobs of an async [`ContentSource`] (registry, OCI
+/// layout, archive), streamed as in [`super::walk_source`]. Must be called from within a
+/// multi-threaded tokio runtime.
+pub async fn walk_source_parallel<V, F>(
+    source: Arc<dyn ContentSource>,
+    layers: Vec<Descriptor>,
+    make_visitor: F,
+    limits: Limits,
+) -> Result<(Vec<V>, SquashedView, WalkStats)>
+where
+    V: LayerVisitor + Send + 'static,
+    F: Fn(&LayerInfo) -> V + Send + Sync + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    let task = tokio::task::spawn_blocking(move || {
+        let open = |d: &Descriptor| -> Result<_> {
+            let stream = handle.block_on(source.blob(d))?;
+            Ok(tokio_util::io::SyncIoBridge::new_with_handle(stream, handle.clone()))
+        };
+        walk_layers_parallel(&layers, make_visitor, open, limits)
+    });
+    task.await.map_err(|e| Error::Visitor(format!("the layer walk thread failed: {e}")))?
+}
+
+/// One layer after its concurrent read: its visitor and the records of its entries.
+struct Scanned<V> {
+    visitor: V,
+    records: Vec<Record>,
+}
+
+/// One parallel walk: the layers, how to visit and open them, and the limits.
+struct Job<'a, F, O> {
+    layers: &'a [Descriptor],
+    infos: Vec<LayerInfo>,
+    make_visitor: F,
+    open: O,
+    limits: Limits,
+}
+
+impl<V, F, O, R> Job<'_, F, O>
+where
+    V: LayerVisitor + Send,
+    F: Fn(&LayerInfo) -> V + Sync,
+    O: Fn(&Descriptor) -> Result<R> + Sync,
+    R: Read + Send,
+{
+    /// Read every layer, up to [`max_workers`] at once, largest first (the longest reads start
+    /// early, so the last one to finish is a short one).
+    fn scan_all(&self) -> Result<Vec<Scanned<V>>> {
+        let Job { layers, infos, make_visitor, open, limits } = self;
+        let mut order: Vec<usize> = (0..layers.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
+        let next = AtomicUsize::new(0);
+        let seen = AtomicU64::new(0);
+        let abort = AtomicBool::new(false);
+        let slots: Vec<Mutex<Option<Result<Scanned<V>>>>> = layers.iter().map(|_| Mutex::new(None)).collect();
+        let workers = max_workers().min(layers.len());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    loop {
+                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { return };
+                        if abort.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let mut visitor = make_visitor(&infos[i]);
+                        let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, None);
+                        let read = open(&layers[i])
+                            .and_then(|raw| read_layer(&mut scanner, &layers[i], raw, &infos[i], limits));
+                        let records = std::mem::take(&mut scanner.records);
+                        let outcome =
+                            read.and_then(|()| visitor.layer_done(&infos[i])).map(|()| Scanned { visitor, records });
+                        if outcome.is_err() {
+                            abort.store(true, Ordering::Relaxed);
+                        }
+                        if let Ok(mut slot) = slots[i].lock() {
+                            *slot = Some(outcome);
+                        }
+                    }
+                });
+            }
+        });
+        // The first failed layer in manifest order names the error; layers that stopped only
+        // because another one failed say nothing of their own.
+        let mut out = Vec::with_capacity(layers.len());
+        let mut first_error = None;
+        for slot in slots {
+            match slot.into_inner().ok().flatten() {
+                Some(Ok(scanned)) => out.push(scanned),
+                Some(Err(Error::Visitor(m))) if m == ABORTED => {}
+                Some(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                None => {}
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None if out.len() == layers.len() => Ok(out),
+            None => Err(Error::Visitor("a layer read thread stopped without a result".into())),
+        }
+    }
+
+    /// Apply the records in layer order, deliver deletions, and re-read the layers whose
+    /// entries were shown under a path other than where they landed.
+    fn replay(&self, scanned: Vec<Scanned<V>>) -> Result<(Vec<V>, SquashedView, WalkStats)> {
+        let Job { layers, infos, make_visitor, open, limits, .. } = self;
+        let mut view = SquashedView::default();
+        let mut stats = WalkStats::default();
+        let mut visitors = Vec::with_capacity(scanned.len());
+        for (Scanned { mut visitor, records }, (info, descriptor)) in
+            scanned.into_iter().zip(infos.iter().zip(layers.iter()))
+        {
+            view.layers.push(info.clone());
+            let mut deletions = Vec::new();
+            let mut landed = Vec::with_capacity(records.len());
+            let mut moved = false;
+            for record in &records {
+                match view.apply(record, info.index) {
+                    Applied::Nothing => landed.push(None),
+                    Applied::Deleted { path, opaque, removed } => {
+                        deletions.push((path, opaque, removed));
+                        landed.push(None);
+                    }
+                    Applied::Object { path, kind } => {
+                        moved |= path != record.path || record.class != Class::Object(kind.clone());
+                        landed.push(Some((path, kind)));
+                    }
+                }
+            }
+            if moved {
+                tracing::debug!(
+                    layer = info.index,
+                    "entries under symlinked parents: reading the layer again in order"
+                );
+                stats.reread_layers.push(info.index);
+                visitor = make_visitor(info);
+                let (seen, abort) = (AtomicU64::new(0), AtomicBool::new(false));
+                let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, Some(&landed));
+                read_layer(&mut scanner, descriptor, open(descriptor)?, info, limits)?;
+                visitor.layer_done(info)?;
+            }
+            for (path, opaque, removed) in &deletions {
+                visitor.deleted(&Deletion { path, opaque: *opaque, layer: info, removed: *removed })?;
+            }
+            visitors.push(visitor);
+        }
+        Ok((visitors, view, stats))
+    }
+}
+
+/// The error a layer read returns when another layer failed first.
+const ABORTED: &str = "stopped: another layer failed";
+
+/// The [`EntrySink`] of one concurrent layer read: records every entry and shows objects
+/// to the visitor, under the layer's own spelling or, when re-reading, where they landed.
+struct Scanner<'a, V> {
+    visitor: &'a mut V,
+    limits: &'a Limits,
+    /// Entries read in the whole image so far (for [`Limits::max_entries`]).
+    seen: &'a AtomicU64,
+    abort: &'a AtomicBool,
+    /// When re-reading: where each entry landed, in tar order (`None`: not an object).
+    landed: Option<&'a [Option<(String, EntryKind)>]>,
+    records: Vec<Record>,
+    position: usize,
+}
+
+impl<'a, V: LayerVisitor> Scanner<'a, V> {
+    fn new(
+        visitor: &'a mut V,
+        limits: &'a Limits,
+        seen: &'a AtomicU64,
+        abort: &'a AtomicBool,
+        landed: Option<&'a [Option<(String, EntryKind)>]>,
+    ) -> Self {
+        Scanner { visitor, limits, seen, abort, landed, records: Vec::new(), position: 0 }
+    }
+}
+
+impl<V: LayerVisitor> EntrySink for Scanner<'_, V> {
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, info: &LayerInfo, what: &str) -> Result<()> {
+        if self.abort.load(Ordering::Relaxed) {
+            return Err(Error::Visitor(ABORTED.into()));
+        }
+        let record = Record::read(entry, self.limits.max_path_len, what)?;
+        if let Some(landed) = self.landed {
+            // The same verified bytes as the first read, so the same entries in the same order.
+            let at = self.position;
+            self.position += 1;
+            let Some(Some((path, kind))) = landed.get(at) else { return Ok(()) };
+            let shown = Entry { path, kind, size: record.size, mode: record.mode, layer: info };
+            return dispatch(self.visitor, &shown, entry, self.limits, what);
+        }
+        let seen = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
+        Limits::check(|| "number of tar entries in the image".into(), seen, self.limits.max_entries, "entries")?;
+        if let Class::Object(kind) = &record.class {
+            let shown = Entry { path: &record.path, kind, size: record.size, mode: record.mode, layer: info };
+            dispatch(self.visitor, &shown, entry, self.limits, what)?;
+        }
+        self.records.push(record);
+        Ok(())
+    }
+}
