@@ -20,7 +20,6 @@ use std::fmt;
 use regex::{Regex, RegexBuilder};
 use sigstore_crypto::FulcioCiClaims;
 use sigstore_types::{DerCertificate, DerPublicKey};
-use x509_cert::Certificate;
 use x509_cert::der::asn1::Utf8StringRef;
 use x509_cert::der::{Decode, oid::ObjectIdentifier};
 use x509_cert::ext::pkix::SubjectAltName;
@@ -246,12 +245,19 @@ impl IdentityPolicy {
     /// Check a DER leaf certificate against this policy. Errors are at step
     /// [`VerifyStep::Identity`].
     pub fn check(&self, leaf: &[u8]) -> Result<MatchedIdentity> {
+        let info = sigstore_crypto::parse_certificate_info(&DerCertificate::new(leaf.to_vec()))
+            .map_err(|e| fail(VerifyStep::Identity, format!("cannot read certificate extensions: {e}")))?;
+        self.check_parsed(leaf, &info)
+    }
+
+    /// [`Self::check`] with the certificate's extensions already read by sigstore-crypto from
+    /// the same `leaf` bytes (the verifier reuses the parse sigstore-verify made, instead of
+    /// parsing the certificate again). `info` must come from `leaf`.
+    pub(crate) fn check_parsed(&self, leaf: &[u8], info: &sigstore_crypto::CertificateInfo) -> Result<MatchedIdentity> {
         let sans = subject_alt_names(leaf)?;
         let Some(san) = sans.iter().find(|s| self.san.matches(s)) else {
             return Err(fail(VerifyStep::Identity, format!("certificate SAN {sans:?} does not match {}", self.san)));
         };
-        let info = sigstore_crypto::parse_certificate_info(&DerCertificate::new(leaf.to_vec()))
-            .map_err(|e| fail(VerifyStep::Identity, format!("cannot read certificate extensions: {e}")))?;
         let issuer = info
             .issuer
             .as_deref()
@@ -282,15 +288,17 @@ impl IdentityPolicy {
 
 /// Every subject alternative name of a DER certificate, as strings. Written here because
 /// sigstore-crypto only exposes the first email or URI SAN.
+///
+/// Only the certificate's outer structure and its extension list are decoded (a full
+/// `x509_cert::Certificate` decode validates every name and OID and was a tenth of a keyless
+/// verification's non-cryptographic time); the verifier has already parsed and checked the
+/// whole certificate by the time it asks for the SANs.
 pub fn subject_alt_names(der: &[u8]) -> Result<Vec<String>> {
-    let cert = Certificate::from_der(der)
+    let values = san_extension_values(der)
         .map_err(|e| fail(VerifyStep::Identity, format!("leaf certificate is not valid X.509: {e}")))?;
     let mut out = Vec::new();
-    let Some(exts) = &cert.tbs_certificate.extensions else {
-        return Ok(out);
-    };
-    for ext in exts.iter().filter(|e| e.extn_id == const_oid_san()) {
-        let san = SubjectAltName::from_der(ext.extn_value.as_bytes())
+    for value in values {
+        let san = SubjectAltName::from_der(value)
             .map_err(|e| fail(VerifyStep::Identity, format!("malformed SAN extension: {e}")))?;
         for name in san.0 {
             match name {
@@ -314,8 +322,64 @@ pub fn subject_alt_names(der: &[u8]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn const_oid_san() -> ObjectIdentifier {
-    ObjectIdentifier::new_unwrap("2.5.29.17")
+/// DER contents of the OID 2.5.29.17 (subjectAltName).
+const SAN_OID_BYTES: [u8; 3] = [0x55, 0x1d, 0x11];
+
+/// The `extnValue` contents of every subjectAltName extension of a DER certificate, walking
+/// `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }` and
+/// `TBSCertificate ::= SEQUENCE { [0] version OPTIONAL, serial, signature, issuer, validity,
+/// subject, spki, [1] OPTIONAL, [2] OPTIONAL, [3] extensions OPTIONAL }` (RFC 5280 §4.1).
+/// Every element is read as a well-formed DER TLV and trailing bytes are refused.
+fn san_extension_values(der: &[u8]) -> x509_cert::der::Result<Vec<&[u8]>> {
+    use x509_cert::der::asn1::AnyRef;
+    use x509_cert::der::{Reader, SliceReader, Tag, TagNumber, Tagged};
+
+    let context = |number, constructed| Tag::ContextSpecific { constructed, number };
+    let mut reader = SliceReader::new(der)?;
+    let values = reader.sequence(|cert| {
+        let values = cert.sequence(|tbs| {
+            let first = AnyRef::decode(tbs)?;
+            // Without the optional [0] version, the first element is the serial number.
+            let fixed = if first.tag() == context(TagNumber::N0, true) { 6 } else { 5 };
+            for _ in 0..fixed {
+                AnyRef::decode(tbs)?;
+            }
+            let mut values = Vec::new();
+            while !tbs.is_finished() {
+                let field = AnyRef::decode(tbs)?;
+                let tag = field.tag();
+                if tag == context(TagNumber::N1, false) || tag == context(TagNumber::N2, false) {
+                    continue; // issuerUniqueID, subjectUniqueID
+                }
+                tag.assert_eq(context(TagNumber::N3, true))?;
+                let mut inner = SliceReader::new(field.value())?;
+                inner.sequence(|exts| {
+                    while !exts.is_finished() {
+                        exts.sequence(|ext| {
+                            let id = AnyRef::decode(ext)?;
+                            id.tag().assert_eq(Tag::ObjectIdentifier)?;
+                            let mut value = AnyRef::decode(ext)?;
+                            if value.tag() == Tag::Boolean {
+                                value = AnyRef::decode(ext)?;
+                            }
+                            value.tag().assert_eq(Tag::OctetString)?;
+                            if id.value() == SAN_OID_BYTES {
+                                values.push(value.value());
+                            }
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?;
+                inner.finish(())?;
+            }
+            Ok(values)
+        })?;
+        AnyRef::decode(cert)?; // signatureAlgorithm
+        AnyRef::decode(cert)?; // signature
+        Ok(values)
+    })?;
+    reader.finish(values)
 }
 
 fn ip_to_string(bytes: &[u8]) -> Option<String> {
@@ -423,6 +487,77 @@ mod tests {
     fn garbage_certificate_is_identity_error() {
         let p = IdentityPolicy::new(Matcher::exact("a"), Matcher::exact("b"));
         assert!(matches!(p.check(b"not a cert"), Err(Error::Verification { step: VerifyStep::Identity, .. })));
+    }
+
+    /// The SAN extension values as a full x509-cert decode finds them (the walker's reference).
+    fn reference_san_values(der: &[u8]) -> Vec<Vec<u8>> {
+        let cert = x509_cert::Certificate::from_der(der).expect("valid certificate");
+        let san = ObjectIdentifier::new_unwrap("2.5.29.17");
+        cert.tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|e| e.extn_id == san)
+            .map(|e| e.extn_value.as_bytes().to_vec())
+            .collect()
+    }
+
+    fn test_cert(extra_san_extension: bool) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.subject_alt_names = vec![
+            rcgen::SanType::URI("https://example.com/a".try_into().expect("uri")),
+            rcgen::SanType::Rfc822Name("dev@example.com".try_into().expect("email")),
+        ];
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
+        params.distinguished_name.push(rcgen::DnType::CommonName, "leaf");
+        if extra_san_extension {
+            // A second SAN extension holding one DNS name (GeneralNames ::= SEQUENCE { [2] }).
+            let dns = b"second.example";
+            let mut content = vec![0x30, dns.len() as u8 + 2, 0x82, dns.len() as u8];
+            content.extend_from_slice(dns);
+            params.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 17], content)];
+        }
+        params.self_signed(&key).expect("cert").der().to_vec()
+    }
+
+    #[test]
+    fn san_walker_finds_what_a_full_decode_finds() {
+        for extra in [false, true] {
+            let der = test_cert(extra);
+            let walked: Vec<Vec<u8>> =
+                san_extension_values(&der).expect("walk").into_iter().map(<[u8]>::to_vec).collect();
+            assert_eq!(walked, reference_san_values(&der));
+            assert_eq!(walked.len(), if extra { 2 } else { 1 });
+            let sans = subject_alt_names(&der).expect("sans");
+            let want: &[&str] = if extra {
+                &["https://example.com/a", "dev@example.com", "second.example"]
+            } else {
+                &["https://example.com/a", "dev@example.com"]
+            };
+            assert_eq!(sans, want);
+        }
+    }
+
+    #[test]
+    fn san_walker_refuses_damaged_certificates_without_panicking() {
+        let der = test_cert(true);
+        // Every truncation is refused.
+        for len in 0..der.len() {
+            assert!(subject_alt_names(&der[..len]).is_err(), "truncated to {len}");
+        }
+        // Trailing bytes are refused.
+        let mut long = der.clone();
+        long.push(0);
+        assert!(subject_alt_names(&long).is_err());
+        // Any single damaged byte: an error or an answer, never a panic.
+        for i in 0..der.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut bad = der.clone();
+                bad[i] ^= flip;
+                let _ = subject_alt_names(&bad);
+            }
+        }
     }
 
     #[test]

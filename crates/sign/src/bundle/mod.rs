@@ -46,29 +46,41 @@ pub fn parse_bundle(bytes: &[u8], limits: &BundleLimits) -> Result<Bundle> {
     }
     check_depth(bytes, limits.max_depth)?;
     let text = std::str::from_utf8(bytes).map_err(|e| fail(VerifyStep::Bundle, format!("bundle is not UTF-8: {e}")))?;
-    // Added: sigstore-types defaults a missing mediaType to v0.1 (for pre-protobuf cosign
-    // bundles); a Sigstore bundle must name its version, so a missing one is refused.
-    #[derive(serde::Deserialize)]
-    struct Head {
-        #[serde(rename = "mediaType")]
-        media_type: Option<serde_json::Value>,
-    }
-    let head: Head =
-        serde_json::from_str(text).map_err(|e| fail(VerifyStep::Bundle, format!("cannot parse bundle JSON: {e}")))?;
-    if head.media_type.is_none() {
-        return Err(fail(VerifyStep::Bundle, "bundle has no mediaType"));
-    }
     let bundle = match Bundle::from_json(text) {
         Ok(b) => b,
         Err(first) => match strip_base64_line_breaks(text) {
             // Retry once with line breaks removed from base64 strings; report the first error
             // if that does not help either.
             Some(relaxed) => Bundle::from_json(&relaxed).map_err(|_| parse_error(&first))?,
-            None => return Err(parse_error(&first)),
+            None => {
+                require_media_type(text)?;
+                return Err(parse_error(&first));
+            }
         },
     };
+    // Added: sigstore-types defaults a missing mediaType to v0.1 (for pre-protobuf cosign
+    // bundles); a Sigstore bundle must name its version, so a missing one is refused. Only a
+    // v0.1 result can come from that default, so only then is the document read again.
+    if bundle.media_type == MediaType::Bundle0_1 {
+        require_media_type(text)?;
+    }
     shape::check(&bundle)?;
     Ok(bundle)
+}
+
+/// Refuse a document without a top-level `mediaType` member.
+fn require_media_type(text: &str) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "mediaType")]
+        media_type: Option<serde::de::IgnoredAny>,
+    }
+    let head: Head =
+        serde_json::from_str(text).map_err(|e| fail(VerifyStep::Bundle, format!("cannot parse bundle JSON: {e}")))?;
+    if head.media_type.is_none() {
+        return Err(fail(VerifyStep::Bundle, "bundle has no mediaType"));
+    }
+    Ok(())
 }
 
 /// A parse error, attributed to the checkpoint when the note is what failed to parse.
@@ -115,22 +127,28 @@ pub fn read_bundle(path: &std::path::Path, limits: &BundleLimits) -> Result<Bund
 
 /// Reject documents nested deeper than `max` before serde sees them (serde_json's own limit is
 /// 128 and applies per deserializer; this keeps the bound explicit and cheap).
+///
+/// String contents (most of a bundle: base64) are skipped with `memchr2` to the next quote or
+/// backslash instead of byte by byte.
 fn check_depth(bytes: &[u8], max: usize) -> Result<()> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => {
+                // Inside a string: find its closing quote, stepping over escapes.
+                loop {
+                    let Some(rest) = bytes.get(i..) else { return Ok(()) };
+                    let Some(at) = memchr::memchr2(b'"', b'\\', rest) else { return Ok(()) };
+                    let found = rest[at];
+                    // A backslash escapes the byte after it, whatever it is.
+                    i += at + if found == b'\\' { 2 } else { 1 };
+                    if found == b'"' {
+                        break;
+                    }
+                }
+            }
             b'{' | b'[' => {
                 depth += 1;
                 if depth > max {
@@ -193,5 +211,66 @@ mod tests {
     fn depth_scanner_ignores_brackets_in_strings() {
         assert!(check_depth(br#"{"a":"[[[[[[[[[[\"[[["}"#, 2).is_ok());
         assert!(check_depth(b"[[[", 2).is_err());
+        // An escaped backslash ends right before the closing quote: the brackets after count.
+        assert!(check_depth(br#"{"a":"x\\"}[[["#, 2).is_err());
+        assert!(check_depth(br#"{"a":"x\\"}[["#, 3).is_ok());
+        // An escaped quote does not close the string.
+        assert!(check_depth(br#"["\"[[[[[["]"#, 1).is_ok());
+        // Unterminated strings and a trailing backslash end the scan without panicking (the
+        // JSON parser refuses them).
+        for text in [&br#"["abc"#[..], br#"["abc\"#, b"\"", b"\"\\"] {
+            assert!(check_depth(text, 1).is_ok());
+        }
+    }
+
+    #[test]
+    fn depth_scanner_agrees_with_a_byte_by_byte_scan() {
+        // The scanner before the memchr skip, kept as the reference.
+        fn reference(bytes: &[u8], max: usize) -> bool {
+            let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+            for &b in bytes {
+                if in_string {
+                    match (escaped, b) {
+                        (true, _) => escaped = false,
+                        (false, b'\\') => escaped = true,
+                        (false, b'"') => in_string = false,
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => {
+                        depth += 1;
+                        if depth > max {
+                            return false;
+                        }
+                    }
+                    b'}' | b']' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            true
+        }
+        let alphabet = br#"[]{}"\a"#;
+        // Every string of up to 6 symbols over the interesting bytes, at depth limits 0 to 3.
+        let mut text = Vec::new();
+        for len in 0..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                for max in 0..=3 {
+                    assert_eq!(
+                        check_depth(&text, max).is_ok(),
+                        reference(&text, max),
+                        "{:?} max {max}",
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+            }
+        }
     }
 }

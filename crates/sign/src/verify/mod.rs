@@ -19,6 +19,7 @@
 mod extra;
 mod keyonly;
 mod memo;
+mod sct;
 mod step;
 
 use std::path::Path;
@@ -149,13 +150,15 @@ impl VerifierBuilder<TrustRoot, Policy> {
         memo::register_trust_root(self.trust.trusted_root());
         let inner = Verifier::new(self.trust.trusted_root())
             .map_err(|e| Error::TrustRoot(format!("{}: {e}", self.trust.origin())))?;
-        Ok(BundleVerifier { inner, trust: self.trust, policy: self.policy, limits: self.limits })
+        let sct = sct::SctChecker::new(self.trust.trusted_root())?;
+        Ok(BundleVerifier { inner, sct, trust: self.trust, policy: self.policy, limits: self.limits })
     }
 }
 
 /// Verifies bundles against one trust root and one policy. Reusable and `Sync`.
 pub struct BundleVerifier {
     inner: Verifier,
+    sct: sct::SctChecker,
     trust: TrustRoot,
     policy: Policy,
     limits: BundleLimits,
@@ -237,18 +240,36 @@ impl BundleVerifier {
         if let Some(issuer) = identity.exact_issuer() {
             policy = policy.require_issuer(issuer);
         }
+        // The SCT is checked by `sct` (after the chain, below) when the leaf's issuer is
+        // unambiguous, and by sigstore-verify otherwise.
+        let own_sct = self.sct.prepare(bundle);
+        if own_sct.is_some() {
+            policy = policy.skip_sct();
+        }
         let result = run(&self.inner, artifact, bundle, &policy)?;
+        let sct_verified = match &own_sct {
+            Some(prepared) => {
+                self.sct.verify(prepared)?;
+                true
+            }
+            None => result.sct_verified(),
+        };
         let leaf = bundle
             .signing_certificate()
             .ok_or_else(|| fail(VerifyStep::Bundle, "bundle has no signing certificate"))?;
-        let matched = identity.check(leaf.as_bytes())?;
+        // sigstore-verify parsed this same leaf (`bundle.signing_certificate()`) into the
+        // result; the policy reuses that parse for the issuer and Fulcio claims.
+        let info = result
+            .certificate()
+            .ok_or_else(|| fail(VerifyStep::Chain, "certificate was not parsed by the verifier"))?;
+        let matched = identity.check_parsed(leaf.as_bytes(), info)?;
         if let Some(san) = identity.exact_san() {
             // `check` found `san` among the SANs; make sure it is the one it reported.
             if matched.san != san {
                 return Err(fail(VerifyStep::Identity, "matched SAN differs from the required one"));
             }
         }
-        if !result.certificate_verified() || !result.tlog_verified() {
+        if !result.certificate_verified() || !result.tlog_verified() || !sct_verified {
             return Err(fail(VerifyStep::Chain, "certificate or transparency log was not verified"));
         }
         Ok(Verified {
@@ -256,7 +277,7 @@ impl BundleVerifier {
             verified_times: result.verified_timestamps().to_vec(),
             tlog_verified: result.tlog_verified(),
             tlog_entries: if result.tlog_verified() { bundle.verification_material.tlog_entries.len() } else { 0 },
-            sct_verified: result.sct_verified(),
+            sct_verified,
             trust_origin: String::new(),
             trust_notice: None,
         })

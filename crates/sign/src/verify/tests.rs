@@ -331,6 +331,11 @@ fn utf8(s: &str) -> Vec<u8> {
 
 /// A leaf for `SAN`/`ISSUER` issued by `ca`, valid from `from` to `to` (default: very long).
 fn leaf_cert(ca: &Ca, valid: Option<(i32, i32)>) -> (KeyPair, Vec<u8>) {
+    leaf_cert_with_sct(ca, valid, None)
+}
+
+/// [`leaf_cert`], with an embedded SCT by `ct` (`(log key, damage its signature)`) if given.
+fn leaf_cert_with_sct(ca: &Ca, valid: Option<(i32, i32)>, ct: Option<(&KeyPair, bool)>) -> (KeyPair, Vec<u8>) {
     let key = rcgen::KeyPair::generate().expect("leaf key");
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
     params.subject_alt_names = vec![rcgen::SanType::URI(SAN.try_into().expect("uri"))];
@@ -347,13 +352,25 @@ fn leaf_cert(ca: &Ca, valid: Option<(i32, i32)>) -> (KeyPair, Vec<u8>) {
         params.not_after = rcgen::date_time_ymd(to, 1, 1);
     }
     let issuer = rcgen::Issuer::new(ca.params.clone(), &ca.key);
+    if let Some((log, damaged)) = ct {
+        use rcgen::PublicKeyData as _;
+        let precert = params.signed_by(&key, &issuer).expect("precert").der().to_vec();
+        let ext = super::sct::tests::sct_extension(log, &precert, &ca.key.subject_public_key_info(), damaged);
+        params
+            .custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2], ext));
+    }
     let der = params.signed_by(&key, &issuer).expect("leaf").der().to_vec();
     let signer = KeyPair::from_pkcs8_der(&key.serialize_der()).expect("pkcs8");
     (signer, der)
 }
 
 fn keyless_world(ca_for_leaf: &Ca, valid: Option<(i32, i32)>) -> World {
-    let (signer, der) = leaf_cert(ca_for_leaf, valid);
+    keyless_world_with_sct(ca_for_leaf, valid, None)
+}
+
+fn keyless_world_with_sct(ca_for_leaf: &Ca, valid: Option<(i32, i32)>, ct: Option<(&KeyPair, bool)>) -> World {
+    let (signer, der) = leaf_cert_with_sct(ca_for_leaf, valid, ct);
     let pem = sigstore_types::DerCertificate::new(der.clone()).to_pem();
     let material = ("certificate", json!({"rawBytes": B64.encode(&der)}));
     build(signer, pem, material, jiff::Timestamp::now().as_second() - 60)
@@ -504,4 +521,49 @@ fn keyless_bundle_without_tlog_is_refused() {
     let b = without_tlog(&w.bundle);
     let step = refused_at(verify(&w, &v, &b, ARTIFACT));
     assert!(matches!(step, VerifyStep::InclusionProof | VerifyStep::Timestamp), "{step}");
+}
+
+// ---- keyless end to end: chain, SCT (checked by `sct`), log, signature, identity ----
+
+/// Trust `ca` and the CT log `ct` in `w`'s root.
+fn trust_ca_and_ct(w: &mut World, ca: &Ca, ct: &KeyPair) {
+    trust_ca(w, ca);
+    let spki = ct.public_key_der().expect("spki");
+    w.trusted_root["ctlogs"] = json!([{
+        "baseUrl": "https://ct.test",
+        "hashAlgorithm": "SHA2_256",
+        "publicKey": {
+            "rawBytes": B64.encode(spki.as_bytes()),
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            "validFor": {"start": "2020-01-01T00:00:00Z"}
+        },
+        "logId": {"keyId": B64.encode(sha256(spki.as_bytes()))}
+    }]);
+}
+
+#[test]
+fn keyless_bundle_with_a_valid_sct_verifies() {
+    let (ca, ct) = (ca(), KeyPair::generate_ecdsa_p256().expect("ct"));
+    let mut w = keyless_world_with_sct(&ca, None, Some((&ct, false)));
+    trust_ca_and_ct(&mut w, &ca, &ct);
+    let v = identity_verifier(&w);
+    let ok = verify(&w, &v, &w.bundle, ARTIFACT).expect("verifies");
+    assert!(ok.sct_verified && ok.tlog_verified);
+    assert!(matches!(ok.signer, Signer::Certificate(ref m) if m.san == SAN && m.issuer == ISSUER));
+}
+
+#[test]
+fn keyless_bundle_with_a_forged_or_missing_sct_is_refused() {
+    let (ca, ct) = (ca(), KeyPair::generate_ecdsa_p256().expect("ct"));
+    let mut w = keyless_world_with_sct(&ca, None, Some((&ct, true)));
+    trust_ca_and_ct(&mut w, &ca, &ct);
+    assert_eq!(refused_at(verify(&w, &identity_verifier(&w), &w.bundle, ARTIFACT)), VerifyStep::Sct);
+    let mut w = keyless_world(&ca, None);
+    trust_ca_and_ct(&mut w, &ca, &ct);
+    assert_eq!(refused_at(verify(&w, &identity_verifier(&w), &w.bundle, ARTIFACT)), VerifyStep::Sct);
+    // A valid SCT by a CT log the root does not trust.
+    let stranger = KeyPair::generate_ecdsa_p256().expect("ct");
+    let mut w = keyless_world_with_sct(&ca, None, Some((&stranger, false)));
+    trust_ca_and_ct(&mut w, &ca, &ct);
+    assert_eq!(refused_at(verify(&w, &identity_verifier(&w), &w.bundle, ARTIFACT)), VerifyStep::Sct);
 }
