@@ -28,6 +28,7 @@ mod prepared;
 mod referrers;
 mod repository;
 mod retry;
+mod tls;
 mod transport;
 mod upload;
 

@@ -11,26 +11,23 @@ use std::error::Error as _;
 use super::config::RegistryConfig;
 use crate::error::{Error, Result};
 
-/// Build the one `reqwest` client used for every registry.
+/// Build the one `reqwest` client used for every registry. Its TLS settings are reqwest's own
+/// for rustls, with the system roots loaded at the first TLS handshake (see `tls.rs`);
+/// `--ca` files are read now, so a bad one is reported at once.
 pub(crate) fn build_http(config: &RegistryConfig) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
+    let mut extra_roots = Vec::new();
+    for path in &config.ca_files {
+        extra_roots.extend(super::tls::read_ca_file(path)?);
+    }
+    reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
         .connect_timeout(config.timeouts.connect)
         .read_timeout(config.timeouts.read)
         // reqwest drops Authorization when a redirect leaves the host (CDN blob redirects).
-        .redirect(reqwest::redirect::Policy::limited(10));
-    for path in &config.ca_files {
-        let pem = std::fs::read(path).map_err(|e| Error::io(format!("reading CA file {}", path.display()), e))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| Error::Registry(format!("CA file {} holds no usable PEM certificate: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(Error::Registry(format!("CA file {} holds no PEM certificate", path.display())));
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    builder.build().map_err(|e| Error::Registry(format!("could not set up the HTTP client: {}", describe_error(&e))))
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .use_preconfigured_tls(super::tls::client_config(extra_roots)?)
+        .build()
+        .map_err(|e| Error::Registry(format!("could not set up the HTTP client: {}", describe_error(&e))))
 }
 
 /// Does this error come from a certificate the TLS layer refused?
