@@ -116,14 +116,29 @@ pub fn layer(data: &[u8]) {
         Some(i) => vec![&rest[..i], &rest[i + marker.len()..]],
         None => vec![rest],
     };
+    let descriptors: Vec<Descriptor> = blobs.iter().map(|b| Descriptor::for_bytes(mt, b)).collect();
     let mut walker = Walker::new(ReadAll, small_limits());
-    for blob in blobs {
-        let desc = Descriptor::for_bytes(mt, blob);
-        if walker.layer(&desc, Cursor::new(blob)).is_err() {
+    let mut all_read = true;
+    for (blob, desc) in blobs.iter().zip(&descriptors) {
+        if walker.layer(desc, Cursor::new(*blob)).is_err() {
+            all_read = false;
             break;
         }
     }
     let view = walker.finish();
+    // The parallel walk must agree with the sequential one: same view, or an error too.
+    let open = |d: &Descriptor| -> crate::Result<Cursor<&[u8]>> {
+        let i = descriptors.iter().position(|x| x == d).unwrap_or(0);
+        Ok(Cursor::new(blobs[i]))
+    };
+    // One worker: the same record-and-replay on this thread (threads only upset the leak checker).
+    let parallel = crate::walk::parallel::walk_layers_with_workers(&descriptors, |_| ReadAll, open, small_limits(), 1);
+    match parallel {
+        Ok((_, pview, _)) => {
+            assert!(all_read && pview == view, "the parallel walk accepted what the sequential refused, or differs")
+        }
+        Err(_) => assert!(!all_read, "the parallel walk refused layers the sequential walk read"),
+    }
     for (path, _) in view.iter() {
         check_path(path);
         let _ = view.resolve(path);

@@ -797,7 +797,7 @@ where
 
 mod guard;
 mod inflate_ahead;
-mod parallel;
+pub(crate) mod parallel;
 
 pub use parallel::{WalkStats, max_workers, walk_layers_parallel, walk_source_parallel};
 

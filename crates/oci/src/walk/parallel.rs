@@ -65,12 +65,31 @@ where
     O: Fn(&Descriptor) -> Result<R> + Sync,
     R: Read + Send,
 {
+    walk_layers_with_workers(layers, make_visitor, open, limits, max_workers())
+}
+
+/// [`walk_layers_parallel`] with `workers` layers read at once; with one, everything runs on
+/// the calling thread (the fuzz harness compares this with the sequential walk).
+pub(crate) fn walk_layers_with_workers<V, F, O, R>(
+    layers: &[Descriptor],
+    make_visitor: F,
+    open: O,
+    limits: Limits,
+    workers: usize,
+) -> Result<(Vec<V>, SquashedView, WalkStats)>
+where
+    V: LayerVisitor + Send,
+    F: Fn(&LayerInfo) -> V + Sync,
+    O: Fn(&Descriptor) -> Result<R> + Sync,
+    R: Read + Send,
+{
     let job = Job {
         layers,
         infos: layers.iter().enumerate().map(|(i, d)| LayerInfo::new(i, d)).collect(),
         make_visitor,
         open,
         limits,
+        workers: workers.clamp(1, layers.len().max(1)),
     };
     let scanned = job.scan_all()?;
     job.replay(scanned)
@@ -113,6 +132,8 @@ struct Job<'a, F, O> {
     make_visitor: F,
     open: O,
     limits: Limits,
+    /// Layers read at once.
+    workers: usize,
 }
 
 impl<V, F, O, R> Job<'_, F, O>
@@ -125,39 +146,42 @@ where
     /// Read every layer, up to [`max_workers`] at once, largest first (the longest reads start
     /// early, so the last one to finish is a short one).
     fn scan_all(&self) -> Result<Vec<Scanned<V>>> {
-        let Job { layers, infos, make_visitor, open, limits } = self;
+        let Job { layers, infos, make_visitor, open, limits, workers } = self;
         let mut order: Vec<usize> = (0..layers.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
         let next = AtomicUsize::new(0);
         let seen = AtomicU64::new(0);
         let abort = AtomicBool::new(false);
         let slots: Vec<Mutex<Option<Result<Scanned<V>>>>> = layers.iter().map(|_| Mutex::new(None)).collect();
-        let workers = max_workers().min(layers.len());
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| {
-                    loop {
-                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { return };
-                        if abort.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        let mut visitor = make_visitor(&infos[i]);
-                        let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, None);
-                        let read = open(&layers[i])
-                            .and_then(|raw| read_layer(&mut scanner, &layers[i], raw, &infos[i], limits));
-                        let records = std::mem::take(&mut scanner.records);
-                        let outcome =
-                            read.and_then(|()| visitor.layer_done(&infos[i])).map(|()| Scanned { visitor, records });
-                        if outcome.is_err() {
-                            abort.store(true, Ordering::Relaxed);
-                        }
-                        if let Ok(mut slot) = slots[i].lock() {
-                            *slot = Some(outcome);
-                        }
-                    }
-                });
+        let work = || {
+            loop {
+                let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { return };
+                if abort.load(Ordering::Relaxed) {
+                    return;
+                }
+                let mut visitor = make_visitor(&infos[i]);
+                let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, None);
+                let read =
+                    open(&layers[i]).and_then(|raw| read_layer(&mut scanner, &layers[i], raw, &infos[i], limits));
+                let records = std::mem::take(&mut scanner.records);
+                let outcome = read.and_then(|()| visitor.layer_done(&infos[i])).map(|()| Scanned { visitor, records });
+                if outcome.is_err() {
+                    abort.store(true, Ordering::Relaxed);
+                }
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(outcome);
+                }
             }
-        });
+        };
+        if *workers <= 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..*workers {
+                    s.spawn(work);
+                }
+            });
+        }
         // The first failed layer in manifest order names the error; layers that stopped only
         // because another one failed say nothing of their own.
         let mut out = Vec::with_capacity(layers.len());

@@ -89,6 +89,12 @@ impl LayerVisitor for Recorder {
 /// both must give the same view and the same recorded events, or fail alike.
 fn walk(layers: Vec<(Descriptor, Vec<u8>)>, v: Recorder) -> Result<(Recorder, SquashedView)> {
     let parallel = walk_parallel(&layers, &v, Limits::default());
+    let one_worker = walk_parallel_with(&layers, &v, Limits::default(), 1);
+    assert_eq!(
+        parallel.as_ref().map(|(r, v, _)| (r, v)).ok(),
+        one_worker.as_ref().map(|(r, v, _)| (r, v)).ok(),
+        "one worker and several disagree"
+    );
     let sequential = walk_layers(v, layers.into_iter().map(|(d, b)| (d, std::io::Cursor::new(b))), Limits::default());
     match (&sequential, parallel) {
         (Ok((rec, view)), Ok((prec, pview, _))) => {
@@ -109,13 +115,23 @@ fn walk_parallel(
     template: &Recorder,
     limits: Limits,
 ) -> Result<(Recorder, SquashedView, WalkStats)> {
+    walk_parallel_with(layers, template, limits, max_workers().max(2))
+}
+
+/// [`walk_parallel`] with `workers` layers read at once.
+fn walk_parallel_with(
+    layers: &[(Descriptor, Vec<u8>)],
+    template: &Recorder,
+    limits: Limits,
+    workers: usize,
+) -> Result<(Recorder, SquashedView, WalkStats)> {
     let descriptors: Vec<Descriptor> = layers.iter().map(|(d, _)| d.clone()).collect();
     let open = |d: &Descriptor| -> Result<std::io::Cursor<Vec<u8>>> {
         let (_, blob) = layers.iter().find(|(x, _)| x == d).ok_or_else(|| Error::NotFound(d.digest.to_string()))?;
         Ok(std::io::Cursor::new(blob.clone()))
     };
     let make = |_: &LayerInfo| Recorder { want_content: template.want_content.clone(), ..Recorder::default() };
-    let (visitors, view, stats) = walk_layers_parallel(&descriptors, make, open, limits)?;
+    let (visitors, view, stats) = parallel::walk_layers_with_workers(&descriptors, make, open, limits, workers)?;
     let mut merged = Recorder { want_content: template.want_content.clone(), ..Recorder::default() };
     for r in visitors {
         merged.seen.extend(r.seen);
