@@ -60,11 +60,18 @@ push_image() {
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # time_runs CMD_PREFIX IMAGE...: runs "CMD_PREFIX IMAGE" once per image, prints the median seconds
+# (and, with CPU_LOG=FILE and GNU time installed, appends each run's user+system CPU seconds there)
 time_runs() {
   local cmd=$1; shift
   for img in "$@"; do
     local s e; s=$(now)
-    $cmd "$img" >/dev/null 2>"$WORK/last.err" || { echo "FAILED: $cmd $img" >&2; cat "$WORK/last.err" >&2; exit 2; }
+    if [ -n "${CPU_LOG:-}" ] && [ -x /usr/bin/time ]; then
+      /usr/bin/time -f "%U %S" -o "$WORK/last.cpu" $cmd "$img" >/dev/null 2>"$WORK/last.err" \
+        || { echo "FAILED: $cmd $img" >&2; cat "$WORK/last.err" >&2; exit 2; }
+      awk '{print $1 + $2}' "$WORK/last.cpu" >> "$CPU_LOG"
+    else
+      $cmd "$img" >/dev/null 2>"$WORK/last.err" || { echo "FAILED: $cmd $img" >&2; cat "$WORK/last.err" >&2; exit 2; }
+    fi
     e=$(now); echo "$e - $s" | bc -l
   done | median
 }
@@ -87,15 +94,24 @@ W1=$(push_image warm-cs); W2=$(push_image warm-co)
 $CS_SIGN "$W1" >/dev/null 2>&1; $CO_SIGN "$W2" >/dev/null 2>&1
 # Interleaved (chainseal, cosign, chainseal, …) so that load from other processes hits both alike.
 : > a-cs.txt; : > a-co.txt
+: > a-cs.cpu; : > a-co.cpu
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
 for i in $(seq 0 $((RUNS - 1))); do
-  time_runs "$CS_SIGN" "${CS_IMGS[$i]}" >> a-cs.txt
-  time_runs "$CO_SIGN" "${CO_IMGS[$i]}" >> a-co.txt
+  CPU_LOG=a-cs.cpu time_runs "$CS_SIGN" "${CS_IMGS[$i]}" >> a-cs.txt
+  CPU_LOG=a-co.cpu time_runs "$CO_SIGN" "${CO_IMGS[$i]}" >> a-co.txt
 done
 A_CS=$(median < a-cs.txt)
 A_CO=$(median < a-co.txt)
 echo "chainseal sign : $(fmt "$A_CS") s"
 echo "cosign sign    : $(fmt "$A_CO") s"
 echo "ratio chainseal/cosign (sign+push) = $(ratio "$A_CS" "$A_CO")  (goal <= 0.5)"
+# Wall time on a busy machine mostly measures the scheduler: say how busy it was, and give the
+# CPU each tool used (user+system), which load changes much less.
+echo "(1-minute load average: $LOAD_BEFORE before, $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?") after; $(nproc) CPUs)"
+if [ -s a-cs.cpu ] && [ -s a-co.cpu ]; then
+  C_CS_CPU=$(median < a-cs.cpu); C_CO_CPU=$(median < a-co.cpu)
+  echo "CPU time (user+system), median: chainseal $(fmt "$C_CS_CPU") s, cosign $(fmt "$C_CO_CPU") s, ratio $(ratio "$C_CS_CPU" "$C_CO_CPU")"
+fi
 
 echo "== (b) verify one image (signed once by chainseal), median of $RUNS"
 V=${CS_IMGS[0]}
