@@ -25,6 +25,7 @@ use x509_cert::der::{Decode, oid::ObjectIdentifier};
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 
+use crate::verify::cert_walk::CertWalk;
 use crate::verify::{VerifyStep, fail};
 use crate::{Error, Result};
 
@@ -247,14 +248,18 @@ impl IdentityPolicy {
     pub fn check(&self, leaf: &[u8]) -> Result<MatchedIdentity> {
         let info = sigstore_crypto::parse_certificate_info(&DerCertificate::new(leaf.to_vec()))
             .map_err(|e| fail(VerifyStep::Identity, format!("cannot read certificate extensions: {e}")))?;
-        self.check_parsed(leaf, &info)
+        self.check_parsed(&subject_alt_names(leaf)?, &info)
     }
 
-    /// [`Self::check`] with the certificate's extensions already read by sigstore-crypto from
-    /// the same `leaf` bytes (the verifier reuses the parse sigstore-verify made, instead of
-    /// parsing the certificate again). `info` must come from `leaf`.
-    pub(crate) fn check_parsed(&self, leaf: &[u8], info: &sigstore_crypto::CertificateInfo) -> Result<MatchedIdentity> {
-        let sans = subject_alt_names(leaf)?;
+    /// [`Self::check`] with the certificate already read: its SANs ([`subject_alt_names`]) and
+    /// its extensions as sigstore-crypto reads them (the verifier reuses the parse
+    /// sigstore-verify made instead of parsing the certificate again). Both must come from the
+    /// same certificate.
+    pub(crate) fn check_parsed(
+        &self,
+        sans: &[String],
+        info: &sigstore_crypto::CertificateInfo,
+    ) -> Result<MatchedIdentity> {
         let Some(san) = sans.iter().find(|s| self.san.matches(s)) else {
             return Err(fail(VerifyStep::Identity, format!("certificate SAN {sans:?} does not match {}", self.san)));
         };
@@ -289,15 +294,22 @@ impl IdentityPolicy {
 /// Every subject alternative name of a DER certificate, as strings. Written here because
 /// sigstore-crypto only exposes the first email or URI SAN.
 ///
-/// Only the certificate's outer structure and its extension list are decoded (a full
-/// `x509_cert::Certificate` decode validates every name and OID and was a tenth of a keyless
-/// verification's non-cryptographic time); the verifier has already parsed and checked the
-/// whole certificate by the time it asks for the SANs.
+/// Only the certificate's outer structure and its extension list are walked
+/// ([`crate::verify::cert_walk`]); the verifier has already decoded and checked the whole
+/// certificate by the time it asks for the SANs.
 pub fn subject_alt_names(der: &[u8]) -> Result<Vec<String>> {
-    let values = san_extension_values(der)
+    let cert = CertWalk::parse(der)
         .map_err(|e| fail(VerifyStep::Identity, format!("leaf certificate is not valid X.509: {e}")))?;
+    sans_of(&cert)
+}
+
+/// DER contents of the OID 2.5.29.17 (subjectAltName).
+const SAN_OID_BYTES: [u8; 3] = [0x55, 0x1d, 0x11];
+
+/// The SANs of a walked certificate (see [`subject_alt_names`]).
+pub(crate) fn sans_of(cert: &CertWalk<'_>) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for value in values {
+    for value in cert.extension_values(&SAN_OID_BYTES) {
         let san = SubjectAltName::from_der(value)
             .map_err(|e| fail(VerifyStep::Identity, format!("malformed SAN extension: {e}")))?;
         for name in san.0 {
@@ -320,66 +332,6 @@ pub fn subject_alt_names(der: &[u8]) -> Result<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// DER contents of the OID 2.5.29.17 (subjectAltName).
-const SAN_OID_BYTES: [u8; 3] = [0x55, 0x1d, 0x11];
-
-/// The `extnValue` contents of every subjectAltName extension of a DER certificate, walking
-/// `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }` and
-/// `TBSCertificate ::= SEQUENCE { [0] version OPTIONAL, serial, signature, issuer, validity,
-/// subject, spki, [1] OPTIONAL, [2] OPTIONAL, [3] extensions OPTIONAL }` (RFC 5280 §4.1).
-/// Every element is read as a well-formed DER TLV and trailing bytes are refused.
-fn san_extension_values(der: &[u8]) -> x509_cert::der::Result<Vec<&[u8]>> {
-    use x509_cert::der::asn1::AnyRef;
-    use x509_cert::der::{Reader, SliceReader, Tag, TagNumber, Tagged};
-
-    let context = |number, constructed| Tag::ContextSpecific { constructed, number };
-    let mut reader = SliceReader::new(der)?;
-    let values = reader.sequence(|cert| {
-        let values = cert.sequence(|tbs| {
-            let first = AnyRef::decode(tbs)?;
-            // Without the optional [0] version, the first element is the serial number.
-            let fixed = if first.tag() == context(TagNumber::N0, true) { 6 } else { 5 };
-            for _ in 0..fixed {
-                AnyRef::decode(tbs)?;
-            }
-            let mut values = Vec::new();
-            while !tbs.is_finished() {
-                let field = AnyRef::decode(tbs)?;
-                let tag = field.tag();
-                if tag == context(TagNumber::N1, false) || tag == context(TagNumber::N2, false) {
-                    continue; // issuerUniqueID, subjectUniqueID
-                }
-                tag.assert_eq(context(TagNumber::N3, true))?;
-                let mut inner = SliceReader::new(field.value())?;
-                inner.sequence(|exts| {
-                    while !exts.is_finished() {
-                        exts.sequence(|ext| {
-                            let id = AnyRef::decode(ext)?;
-                            id.tag().assert_eq(Tag::ObjectIdentifier)?;
-                            let mut value = AnyRef::decode(ext)?;
-                            if value.tag() == Tag::Boolean {
-                                value = AnyRef::decode(ext)?;
-                            }
-                            value.tag().assert_eq(Tag::OctetString)?;
-                            if id.value() == SAN_OID_BYTES {
-                                values.push(value.value());
-                            }
-                            Ok(())
-                        })?;
-                    }
-                    Ok(())
-                })?;
-                inner.finish(())?;
-            }
-            Ok(values)
-        })?;
-        AnyRef::decode(cert)?; // signatureAlgorithm
-        AnyRef::decode(cert)?; // signature
-        Ok(values)
-    })?;
-    reader.finish(values)
 }
 
 fn ip_to_string(bytes: &[u8]) -> Option<String> {
@@ -525,8 +477,8 @@ mod tests {
     fn san_walker_finds_what_a_full_decode_finds() {
         for extra in [false, true] {
             let der = test_cert(extra);
-            let walked: Vec<Vec<u8>> =
-                san_extension_values(&der).expect("walk").into_iter().map(<[u8]>::to_vec).collect();
+            let cert = CertWalk::parse(&der).expect("walk");
+            let walked: Vec<Vec<u8>> = cert.extension_values(&SAN_OID_BYTES).map(<[u8]>::to_vec).collect();
             assert_eq!(walked, reference_san_values(&der));
             assert_eq!(walked.len(), if extra { 2 } else { 1 });
             let sans = subject_alt_names(&der).expect("sans");

@@ -16,6 +16,7 @@
 //! in [`extra`] and in [`crate::bundle::shape`], the checks those crates lack; each is
 //! documented where it is made.
 
+pub(crate) mod cert_walk;
 mod extra;
 mod keyonly;
 mod memo;
@@ -242,7 +243,12 @@ impl BundleVerifier {
         }
         // The SCT is checked by `sct` (after the chain, below) when the leaf's issuer is
         // unambiguous, and by sigstore-verify otherwise.
-        let own_sct = self.sct.prepare(bundle);
+        let leaf = bundle
+            .signing_certificate()
+            .ok_or_else(|| fail(VerifyStep::Bundle, "bundle has no signing certificate"))?;
+        // Walked once for the SCT and the SANs; `None` leaves both to the full decoders.
+        let walked = cert_walk::CertWalk::parse(leaf.as_bytes()).ok();
+        let own_sct = walked.as_ref().and_then(|w| self.sct.prepare(w, bundle));
         if own_sct.is_some() {
             policy = policy.skip_sct();
         }
@@ -254,15 +260,16 @@ impl BundleVerifier {
             }
             None => result.sct_verified(),
         };
-        let leaf = bundle
-            .signing_certificate()
-            .ok_or_else(|| fail(VerifyStep::Bundle, "bundle has no signing certificate"))?;
         // sigstore-verify parsed this same leaf (`bundle.signing_certificate()`) into the
         // result; the policy reuses that parse for the issuer and Fulcio claims.
         let info = result
             .certificate()
             .ok_or_else(|| fail(VerifyStep::Chain, "certificate was not parsed by the verifier"))?;
-        let matched = identity.check_parsed(leaf.as_bytes(), info)?;
+        let sans = match &walked {
+            Some(cert) => crate::policy::sans_of(cert)?,
+            None => crate::policy::subject_alt_names(leaf.as_bytes())?,
+        };
+        let matched = identity.check_parsed(&sans, info)?;
         if let Some(san) = identity.exact_san() {
             // `check` found `san` among the SANs; make sure it is the one it reported.
             if matched.san != san {

@@ -21,15 +21,14 @@
 //! issuer is ambiguous and [`SctChecker::prepare`] returns `None`: the caller then leaves the
 //! SCT to sigstore-verify.
 
+use super::cert_walk::{CertWalk, Tlv, tag};
+use super::{VerifyStep, fail};
+use crate::bundle::Bundle;
+use crate::{Error, Result};
 use sigstore_crypto::{Keyring, SigningScheme};
 use sigstore_trust_root::TrustedRoot;
 use sigstore_types::bundle::VerificationMaterialContent;
 use sigstore_types::{Sha256Hash, SignatureBytes};
-use x509_cert::der::{Encode, Header, Length, Reader, SliceReader, Tag, TagNumber};
-
-use super::{VerifyStep, fail};
-use crate::bundle::Bundle;
-use crate::{Error, Result};
 
 /// DER contents of the OID 1.3.6.1.4.1.11129.2.4.2 (embedded SCT list).
 const SCT_LIST_OID: [u8; 10] = [0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
@@ -43,8 +42,8 @@ pub(crate) struct SctChecker {
 }
 
 /// A leaf ready for [`SctChecker::verify`]: its issuer's key hash is known.
-pub(crate) struct PreparedSct<'a> {
-    leaf: Leaf<'a>,
+pub(crate) struct PreparedSct<'w, 'a> {
+    leaf: &'w CertWalk<'a>,
     issuer_key_hash: [u8; 32],
 }
 
@@ -68,7 +67,7 @@ impl SctChecker {
             for cert in &ca.cert_chain.certificates {
                 // An unreadable CA certificate is refused by sigstore-verify's own setup; here it
                 // simply is no candidate issuer.
-                if let Ok(c) = Leaf::parse(cert.raw_bytes.as_bytes()) {
+                if let Ok(c) = CertWalk::parse(cert.raw_bytes.as_bytes()) {
                     fulcio.push((c.subject.to_vec(), sha256(c.spki)));
                 }
             }
@@ -76,18 +75,15 @@ impl SctChecker {
         Ok(Self { ct_keys, fulcio })
     }
 
-    /// Parse the bundle's leaf and find its issuer's key; `None` when this module cannot
-    /// decide it alone (no certificate, an unreadable one, no or several candidate issuer keys).
-    pub(crate) fn prepare<'a>(&self, bundle: &'a Bundle) -> Option<PreparedSct<'a>> {
-        let (leaf_der, intermediates) = match &bundle.verification_material.content {
-            VerificationMaterialContent::Certificate(c) => (c.raw_bytes.as_bytes(), &[][..]),
-            VerificationMaterialContent::X509CertificateChain { certificates } => {
-                let (leaf, rest) = certificates.split_first()?;
-                (leaf.raw_bytes.as_bytes(), rest)
-            }
+    /// Find the issuer's key of `leaf` (the walked signing certificate of `bundle`); `None`
+    /// when this module cannot decide it alone (no or several candidate issuer keys, an
+    /// unreadable intermediate).
+    pub(crate) fn prepare<'w, 'a>(&self, leaf: &'w CertWalk<'a>, bundle: &Bundle) -> Option<PreparedSct<'w, 'a>> {
+        let intermediates = match &bundle.verification_material.content {
+            VerificationMaterialContent::Certificate(_) => &[][..],
+            VerificationMaterialContent::X509CertificateChain { certificates } => certificates.get(1..)?,
             _ => return None,
         };
-        let leaf = Leaf::parse(leaf_der).ok()?;
         let mut found: Option<[u8; 32]> = None;
         let mut consider = |subject: &[u8], key_hash: [u8; 32]| -> bool {
             if subject != leaf.issuer {
@@ -107,7 +103,7 @@ impl SctChecker {
             }
         }
         for cert in intermediates {
-            let c = Leaf::parse(cert.raw_bytes.as_bytes()).ok()?;
+            let c = CertWalk::parse(cert.raw_bytes.as_bytes()).ok()?;
             if !consider(c.subject, sha256(c.spki)) {
                 return None;
             }
@@ -116,8 +112,8 @@ impl SctChecker {
     }
 
     /// Verify the prepared leaf's embedded SCT. Errors are at step [`VerifyStep::Sct`].
-    pub(crate) fn verify(&self, prepared: &PreparedSct<'_>) -> Result<()> {
-        let leaf = &prepared.leaf;
+    pub(crate) fn verify(&self, prepared: &PreparedSct<'_, '_>) -> Result<()> {
+        let leaf = prepared.leaf;
         let sct_fail = |why: &str| fail(VerifyStep::Sct, why.to_owned());
         let mut lists = leaf.extensions.iter().filter(|e| e.oid == SCT_LIST_OID);
         let ext = lists.next().ok_or_else(|| sct_fail("certificate has no embedded SCT list extension"))?;
@@ -143,7 +139,7 @@ impl SctChecker {
             return Err(fail(VerifyStep::TrustRoot, "the trusted root has no CT log key for this SCT's algorithm"));
         }
         let precert = leaf
-            .precertificate_tbs(ext.full)
+            .tbs_without(ext)
             .map_err(|e| fail(VerifyStep::Sct, format!("cannot rebuild the precertificate: {e}")))?;
         let signed = signed_entry(&sct, &prepared.issuer_key_hash, &precert)?;
         let millis = i64::try_from(sct.timestamp).map_err(|_| sct_fail("SCT timestamp is out of range"))?;
@@ -195,8 +191,8 @@ impl<'a> Sct<'a> {
     /// `SignedCertificateTimestampList`).
     fn parse_single(ext_value: &'a [u8]) -> Result<Self> {
         let malformed = |why: &str| fail(VerifyStep::Sct, format!("malformed SCT list: {why}"));
-        let octets = Tlv::read_one(ext_value).map_err(|e| malformed(&e.to_string()))?;
-        if octets.tag != Tag::OctetString {
+        let octets = Tlv::read_one(ext_value).map_err(|e| malformed(e.0))?;
+        if octets.tag != tag::OCTET_STRING {
             return Err(malformed("not an OCTET STRING"));
         }
         let mut list = Tls(octets.value);
@@ -256,141 +252,6 @@ impl<'a> Tls<'a> {
         let len = u16::from_be_bytes(self.take(2)?.try_into().ok()?);
         self.take(usize::from(len))
     }
-}
-
-/// One DER element: its tag, its whole encoding and its contents.
-#[derive(Clone, Copy)]
-struct Tlv<'a> {
-    tag: Tag,
-    full: &'a [u8],
-    value: &'a [u8],
-}
-
-impl<'a> Tlv<'a> {
-    fn read(reader: &mut SliceReader<'a>) -> x509_cert::der::Result<Self> {
-        let header = reader.peek_header()?;
-        let full = reader.tlv_bytes()?;
-        let len = usize::try_from(header.length)?;
-        // `tlv_bytes` returns the header and the `len` content bytes, so this always succeeds.
-        let value = full.len().checked_sub(len).and_then(|start| full.get(start..)).ok_or_else(|| {
-            x509_cert::der::Error::new(x509_cert::der::ErrorKind::Length { tag: header.tag }, header.length)
-        })?;
-        Ok(Self { tag: header.tag, full, value })
-    }
-
-    /// Exactly one element filling `bytes`.
-    fn read_one(bytes: &'a [u8]) -> x509_cert::der::Result<Self> {
-        let mut reader = SliceReader::new(bytes)?;
-        let tlv = Self::read(&mut reader)?;
-        reader.finish(tlv)
-    }
-
-    /// The elements of a constructed value.
-    fn children(self) -> x509_cert::der::Result<Vec<Tlv<'a>>> {
-        let mut reader = SliceReader::new(self.value)?;
-        let mut out = Vec::new();
-        while !reader.is_finished() {
-            out.push(Self::read(&mut reader)?);
-        }
-        Ok(out)
-    }
-}
-
-/// One extension of a certificate.
-struct Extension<'a> {
-    oid: &'a [u8],
-    full: &'a [u8],
-    value: &'a [u8],
-}
-
-/// The parts of a certificate this module reads, as slices of its DER.
-struct Leaf<'a> {
-    /// The TBSCertificate's elements, in order.
-    tbs: Vec<Tlv<'a>>,
-    /// Index in `tbs` of the `[3]` extensions wrapper, if any.
-    extensions_at: Option<usize>,
-    extensions: Vec<Extension<'a>>,
-    issuer: &'a [u8],
-    subject: &'a [u8],
-    spki: &'a [u8],
-}
-
-impl<'a> Leaf<'a> {
-    /// Walk `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }`.
-    fn parse(der: &'a [u8]) -> x509_cert::der::Result<Self> {
-        use x509_cert::der::ErrorKind;
-        let bad = |kind| x509_cert::der::Error::new(kind, Length::ZERO);
-        let cert = Tlv::read_one(der)?;
-        cert.tag.assert_eq(Tag::Sequence)?;
-        let parts = cert.children()?;
-        let [tbs, alg, sig] = parts.as_slice() else { return Err(bad(ErrorKind::Length { tag: Tag::Sequence })) };
-        tbs.tag.assert_eq(Tag::Sequence)?;
-        alg.tag.assert_eq(Tag::Sequence)?;
-        sig.tag.assert_eq(Tag::BitString)?;
-        let fields = tbs.children()?;
-        let version = usize::from(fields.first().is_some_and(|f| f.tag == context(TagNumber::N0)));
-        // serial, signature, issuer, validity, subject, subjectPublicKeyInfo
-        let fixed = fields.get(version..version + 6).ok_or_else(|| bad(ErrorKind::Length { tag: Tag::Sequence }))?;
-        let (issuer, subject, spki) = (fixed[2], fixed[4], fixed[5]);
-        issuer.tag.assert_eq(Tag::Sequence)?;
-        subject.tag.assert_eq(Tag::Sequence)?;
-        spki.tag.assert_eq(Tag::Sequence)?;
-        let mut extensions_at = None;
-        let mut extensions = Vec::new();
-        for (i, field) in fields.iter().enumerate().skip(version + 6) {
-            if field.tag != context(TagNumber::N3) {
-                continue; // issuerUniqueID, subjectUniqueID
-            }
-            if extensions_at.replace(i).is_some() {
-                return Err(bad(ErrorKind::TagUnexpected { expected: None, actual: field.tag }));
-            }
-            let list = Tlv::read_one(field.value)?;
-            list.tag.assert_eq(Tag::Sequence)?;
-            for ext in list.children()? {
-                ext.tag.assert_eq(Tag::Sequence)?;
-                let (oid, value) = match ext.children()?.as_slice() {
-                    [oid, value] => (*oid, *value),
-                    [oid, critical, value] if critical.tag == Tag::Boolean => (*oid, *value),
-                    _ => return Err(bad(ErrorKind::Length { tag: Tag::Sequence })),
-                };
-                oid.tag.assert_eq(Tag::ObjectIdentifier)?;
-                value.tag.assert_eq(Tag::OctetString)?;
-                extensions.push(Extension { oid: oid.value, full: ext.full, value: value.value });
-            }
-        }
-        Ok(Self { tbs: fields, extensions_at, extensions, issuer: issuer.full, subject: subject.full, spki: spki.full })
-    }
-
-    /// The TBSCertificate with the extension whose encoding is `remove` taken out (RFC 6962
-    /// §3.2: the precertificate TBS is the certificate's TBS without the SCT list extension).
-    fn precertificate_tbs(&self, remove: &[u8]) -> x509_cert::der::Result<Vec<u8>> {
-        let at = self
-            .extensions_at
-            .ok_or_else(|| x509_cert::der::Error::new(x509_cert::der::ErrorKind::Failed, Length::ZERO))?;
-        let kept: Vec<&[u8]> =
-            self.extensions.iter().filter(|e| !std::ptr::eq(e.full, remove)).map(|e| e.full).collect();
-        let list = wrap(Tag::Sequence, &kept)?;
-        let wrapper = wrap(context(TagNumber::N3), &[&list])?;
-        let fields: Vec<&[u8]> =
-            self.tbs.iter().enumerate().map(|(i, f)| if i == at { wrapper.as_slice() } else { f.full }).collect();
-        wrap(Tag::Sequence, &fields)
-    }
-}
-
-/// A constructed context-specific tag.
-fn context(number: TagNumber) -> Tag {
-    Tag::ContextSpecific { constructed: true, number }
-}
-
-/// `tag` with `parts` concatenated as its contents.
-fn wrap(tag: Tag, parts: &[&[u8]]) -> x509_cert::der::Result<Vec<u8>> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = Vec::with_capacity(len + 6);
-    Header::new(tag, Length::try_from(len)?)?.encode_to_vec(&mut out)?;
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -204,7 +204,8 @@ fn bundle(leaf: &[u8]) -> Bundle {
 fn check(root: &TrustedRoot, der: &[u8]) -> Result<()> {
     let checker = SctChecker::new(root).expect("checker");
     let b = bundle(der);
-    let prepared = checker.prepare(&b).expect("issuer is unambiguous");
+    let walk = CertWalk::parse(der).expect("walk");
+    let prepared = checker.prepare(&walk, &b).expect("issuer is unambiguous");
     checker.verify(&prepared)
 }
 
@@ -225,9 +226,9 @@ fn a_valid_sct_verifies() {
 fn precertificate_matches_an_x509_cert_re_encoding() {
     let w = world();
     let der = leaf(&w, &Forge::default());
-    let parsed = Leaf::parse(&der).expect("walk");
+    let parsed = CertWalk::parse(&der).expect("walk");
     let ext = parsed.extensions.iter().find(|e| e.oid == SCT_LIST_OID).expect("sct ext");
-    let ours = parsed.precertificate_tbs(ext.full).expect("precert");
+    let ours = parsed.tbs_without(ext).expect("precert");
     let mut tbs = x509_cert::Certificate::from_der(&der).expect("cert").tbs_certificate;
     let sct_oid = x509_cert::der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
     tbs.extensions = tbs.extensions.map(|e| e.into_iter().filter(|x| x.extn_id != sct_oid).collect());
@@ -296,7 +297,8 @@ fn no_ct_log_for_the_algorithm_is_refused() {
     let root = root_json(&[&ca_der], &[]);
     let checker = SctChecker::new(&root).expect("checker");
     let b = bundle(&der);
-    let prepared = checker.prepare(&b).expect("issuer");
+    let walk = CertWalk::parse(&der).expect("walk");
+    let prepared = checker.prepare(&walk, &b).expect("issuer");
     assert!(checker.verify(&prepared).is_err());
 }
 
@@ -309,14 +311,15 @@ fn an_ambiguous_issuer_is_left_to_sigstore_verify() {
     let twin = ca_params("sct test CA").self_signed(&rcgen::KeyPair::generate().expect("k")).expect("twin");
     let ambiguous = root_json(&[&ca_der, twin.der()], &[]);
     let b = bundle(&der);
-    assert!(SctChecker::new(&ambiguous).expect("checker").prepare(&b).is_none());
+    let walk = CertWalk::parse(&der).expect("walk");
+    assert!(SctChecker::new(&ambiguous).expect("checker").prepare(&walk, &b).is_none());
     // The same certificate twice is not ambiguous.
     let twice = root_json(&[&ca_der, &ca_der], &[]);
-    assert!(SctChecker::new(&twice).expect("checker").prepare(&b).is_some());
+    assert!(SctChecker::new(&twice).expect("checker").prepare(&walk, &b).is_some());
     // No certificate with the leaf's issuer name: nothing to decide with.
     let unrelated = ca_params("unrelated").self_signed(&rcgen::KeyPair::generate().expect("k")).expect("ca");
     let none = root_json(&[unrelated.der()], &[]);
-    assert!(SctChecker::new(&none).expect("checker").prepare(&b).is_none());
+    assert!(SctChecker::new(&none).expect("checker").prepare(&walk, &b).is_none());
 }
 
 #[test]
@@ -325,7 +328,7 @@ fn damaged_leaves_never_panic() {
     let der = leaf(&w, &Forge::default());
     let checker = SctChecker::new(&w.root).expect("checker");
     for len in 0..der.len() {
-        assert!(Leaf::parse(&der[..len]).is_err(), "truncated to {len}");
+        assert!(CertWalk::parse(&der[..len]).is_err(), "truncated to {len}");
     }
     for i in 0..der.len() {
         for flip in [0x01u8, 0x80, 0xff] {
@@ -338,7 +341,8 @@ fn damaged_leaves_never_panic() {
                     "messageSignature": {"signature": "AA=="}
                 })
                 .to_string(),
-            ) && let Some(p) = checker.prepare(&b)
+            ) && let Ok(walk) = CertWalk::parse(&bad)
+                && let Some(p) = checker.prepare(&walk, &b)
             {
                 let _ = checker.verify(&p);
             }
