@@ -1,6 +1,7 @@
 //! Attestations and attachments: `attest(image, key=..., predicate_type=..., predicate=...)`,
 //! `verify_attestation(image, key=... | identity=..., issuer=..., policy=...)`, `tree(image)`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
@@ -11,7 +12,6 @@ use chainseal::sign::attest_policy::AttestationPolicy;
 use chainseal::sign::predicate::PredicateType;
 use chainseal::tree::TreeOptions;
 use chainseal::verify_attestation::{VerifyAttestationOptions, VerifyAttestationReport};
-use chainseal::verify_blob::IdentitySpec;
 
 use crate::convert::to_py;
 use crate::errors::{invalid_input, py_result, verification_failed};
@@ -135,12 +135,13 @@ impl AttestationVerification {
 }
 
 /// Verify IMAGE's attestations signed with `key` (a `.pub` path or `KeyPair`) or by a keyless
-/// identity (`identity`/`identity_regexp` and `issuer`/`issuer_regexp`, against
+/// identity (`identity`/`identity_regexp` and `issuer`/`issuer_regexp`, optional `claims` as in
+/// `verify_blob`, against
 /// `trusted_root` or the embedded production root). Keeps Statements of `predicate_type`
 /// when given, then enforces `policy` (a YAML/JSON file path, bytes, or a dict). Raises
 /// `VerificationError` when none verified or a policy rule failed (`reasons` names each).
 #[pyfunction]
-#[pyo3(signature = (image, *, key=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, trusted_root=None, predicate_type=None, policy=None, registry=None))]
+#[pyo3(signature = (image, *, key=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, claims=None, trusted_root=None, predicate_type=None, policy=None, registry=None))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 pub(crate) fn verify_attestation(
     py: Python<'_>,
@@ -151,6 +152,7 @@ pub(crate) fn verify_attestation(
     identity_regexp: Option<String>,
     issuer: Option<String>,
     issuer_regexp: Option<String>,
+    claims: Option<BTreeMap<String, String>>,
     trusted_root: Option<PathBuf>,
     predicate_type: Option<String>,
     policy: Option<&Bound<'_, PyAny>>,
@@ -161,8 +163,7 @@ pub(crate) fn verify_attestation(
     if let Some(k) = key {
         options.keys.push(verification_key(py, k, password)?);
     }
-    if identity.is_some() || identity_regexp.is_some() || issuer.is_some() || issuer_regexp.is_some() {
-        let spec = IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() };
+    if let Some(spec) = crate::convert::identity_spec(identity, identity_regexp, issuer, issuer_regexp, claims)? {
         options.identity = Some(py_result(spec.to_policy())?);
     }
     options.trust = Some(chainseal::trusted_root::verification_trust(trusted_root.as_deref(), false));

@@ -1,6 +1,7 @@
 //! Blobs: `sign_blob` (a Sigstore bundle v0.3 with a managed key, offline) and
 //! `verify_blob` / `verify_bundle` (keyless identity or managed key, against a trusted root).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
@@ -10,8 +11,9 @@ use chainseal::sign::bundle::{BundleLimits, parse_bundle, read_bundle};
 use chainseal::sign::trust::TrustSource;
 use chainseal::sign::verify::{ArtifactInput, Signer as VerifiedSigner, Verified};
 use chainseal::sign::{BlobInput as SignInput, bundle_write};
-use chainseal::verify_blob::{BlobInput, IdentitySpec, SignerSpec, verifier};
+use chainseal::verify_blob::{BlobInput, SignerSpec, verifier};
 
+use crate::errors::invalid_input;
 use crate::keys::KeyPair;
 use crate::runtime::blocking;
 
@@ -115,14 +117,15 @@ fn request(
     identity_regexp: Option<String>,
     issuer: Option<String>,
     issuer_regexp: Option<String>,
+    claims: Option<BTreeMap<String, String>>,
     trusted_root: Option<PathBuf>,
     staging: bool,
 ) -> PyResult<Request> {
-    let signer = match key {
-        Some(k) => SignerSpec::KeyFile(k),
-        None => {
-            SignerSpec::Identity(IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() })
-        }
+    let spec = crate::convert::identity_spec(identity, identity_regexp, issuer, issuer_regexp, claims)?;
+    let signer = match (key, spec) {
+        (Some(_), Some(_)) => return Err(invalid_input("give either key= or an identity and issuer, not both")),
+        (Some(k), None) => SignerSpec::KeyFile(k),
+        (None, spec) => SignerSpec::Identity(spec.unwrap_or_default()),
     };
     // The CLI's choice: `trusted_root`, else a fresh `chainseal trusted-root update` cache, else
     // the embedded root. Never touches the network.
@@ -156,9 +159,12 @@ fn run(py: Python<'_>, req: Request) -> PyResult<BlobVerification> {
 }
 
 /// Verify a Sigstore bundle over a blob, offline. `artifact` is bytes, a path, or a
-/// `"sha256:<hex>"` digest; `bundle` is the bundle JSON (bytes) or its path.
+/// `"sha256:<hex>"` digest; `bundle` is the bundle JSON (bytes) or its path. Keyless:
+/// `identity`/`identity_regexp` and `issuer`/`issuer_regexp`, plus optional `claims`, exact
+/// values of other Fulcio certificate extensions by name or OID (`{"source_repository_uri":
+/// ..., "github_workflow_ref": ...}`), as cosign's `--certificate-github-workflow-*` flags.
 #[pyfunction]
-#[pyo3(signature = (artifact, bundle, *, key=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, trusted_root=None, staging=false))]
+#[pyo3(signature = (artifact, bundle, *, key=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, claims=None, trusted_root=None, staging=false))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 pub(crate) fn verify_blob(
     py: Python<'_>,
@@ -169,16 +175,28 @@ pub(crate) fn verify_blob(
     identity_regexp: Option<String>,
     issuer: Option<String>,
     issuer_regexp: Option<String>,
+    claims: Option<BTreeMap<String, String>>,
     trusted_root: Option<PathBuf>,
     staging: bool,
 ) -> PyResult<BlobVerification> {
-    let req = request(artifact, bundle, key, identity, identity_regexp, issuer, issuer_regexp, trusted_root, staging)?;
+    let req = request(
+        artifact,
+        bundle,
+        key,
+        identity,
+        identity_regexp,
+        issuer,
+        issuer_regexp,
+        claims,
+        trusted_root,
+        staging,
+    )?;
     run(py, req)
 }
 
 /// `verify_blob` with the bundle first (sigstore-python's `verify_artifact` order).
 #[pyfunction]
-#[pyo3(signature = (bundle, artifact, *, key=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, trusted_root=None, staging=false))]
+#[pyo3(signature = (bundle, artifact, *, key=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, claims=None, trusted_root=None, staging=false))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 pub(crate) fn verify_bundle(
     py: Python<'_>,
@@ -189,9 +207,21 @@ pub(crate) fn verify_bundle(
     identity_regexp: Option<String>,
     issuer: Option<String>,
     issuer_regexp: Option<String>,
+    claims: Option<BTreeMap<String, String>>,
     trusted_root: Option<PathBuf>,
     staging: bool,
 ) -> PyResult<BlobVerification> {
-    let req = request(artifact, bundle, key, identity, identity_regexp, issuer, issuer_regexp, trusted_root, staging)?;
+    let req = request(
+        artifact,
+        bundle,
+        key,
+        identity,
+        identity_regexp,
+        issuer,
+        issuer_regexp,
+        claims,
+        trusted_root,
+        staging,
+    )?;
     run(py, req)
 }

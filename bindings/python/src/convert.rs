@@ -3,7 +3,11 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 
+use std::collections::BTreeMap;
+
 use chainseal::sign::password::Password;
+use chainseal::sign::policy::FulcioClaim;
+use chainseal::verify_blob::IdentitySpec;
 
 use crate::errors::invalid_input;
 
@@ -64,4 +68,63 @@ pub(crate) fn opt_repr(value: &Option<String>) -> String {
         Some(s) => format!("{s:?}"),
         None => "None".to_string(),
     }
+}
+
+/// The Fulcio certificate extensions `claims=` may require, by the names Python callers use
+/// (the extension names of the Fulcio OID registry in snake case; the OIDs work too).
+const CLAIM_NAMES: &[(&str, FulcioClaim)] = &[
+    ("build_signer_uri", FulcioClaim::BuildSignerUri),
+    ("build_signer_digest", FulcioClaim::BuildSignerDigest),
+    ("runner_environment", FulcioClaim::RunnerEnvironment),
+    ("source_repository_uri", FulcioClaim::SourceRepositoryUri),
+    ("source_repository_digest", FulcioClaim::SourceRepositoryDigest),
+    ("source_repository_ref", FulcioClaim::SourceRepositoryRef),
+    ("source_repository_identifier", FulcioClaim::SourceRepositoryIdentifier),
+    ("source_repository_owner_uri", FulcioClaim::SourceRepositoryOwnerUri),
+    ("source_repository_owner_identifier", FulcioClaim::SourceRepositoryOwnerIdentifier),
+    ("build_config_uri", FulcioClaim::BuildConfigUri),
+    ("build_config_digest", FulcioClaim::BuildConfigDigest),
+    ("build_trigger", FulcioClaim::BuildTrigger),
+    ("run_invocation_uri", FulcioClaim::RunInvocationUri),
+    ("source_repository_visibility_at_signing", FulcioClaim::SourceRepositoryVisibility),
+    ("deployment_environment", FulcioClaim::DeploymentEnvironment),
+    ("github_workflow_trigger", FulcioClaim::GithubWorkflowTrigger),
+    ("github_workflow_sha", FulcioClaim::GithubWorkflowSha),
+    ("github_workflow_name", FulcioClaim::GithubWorkflowName),
+    ("github_workflow_repository", FulcioClaim::GithubWorkflowRepository),
+    ("github_workflow_ref", FulcioClaim::GithubWorkflowRef),
+];
+
+/// `claims={"source_repository_uri": "...", ...}`: each an exact match on that extension.
+fn claims(map: BTreeMap<String, String>) -> PyResult<Vec<(FulcioClaim, String)>> {
+    map.into_iter()
+        .map(|(name, value)| {
+            let claim = CLAIM_NAMES.iter().find(|(n, c)| *n == name || c.oid() == name).map(|(_, c)| *c);
+            match claim {
+                Some(c) => Ok((c, value)),
+                None => {
+                    let known: Vec<&str> = CLAIM_NAMES.iter().map(|(n, _)| *n).collect();
+                    Err(invalid_input(format!("unknown certificate claim {name:?}; use one of {}", known.join(", "))))
+                }
+            }
+        })
+        .collect()
+}
+
+/// The keyless identity requirement from the Python keyword arguments; `None` when none of
+/// them was given (then a key is expected).
+pub(crate) fn identity_spec(
+    identity: Option<String>,
+    identity_regexp: Option<String>,
+    issuer: Option<String>,
+    issuer_regexp: Option<String>,
+    claim_map: Option<BTreeMap<String, String>>,
+) -> PyResult<Option<IdentitySpec>> {
+    let claims = claims(claim_map.unwrap_or_default())?;
+    let given = identity.is_some()
+        || identity_regexp.is_some()
+        || issuer.is_some()
+        || issuer_regexp.is_some()
+        || !claims.is_empty();
+    Ok(given.then_some(IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims }))
 }

@@ -10,7 +10,6 @@ use pyo3::prelude::*;
 use chainseal::sign::keys::PublicKey;
 use chainseal::sign_image::{SignFormat, SignImageOptions};
 use chainseal::verify::{ImageSigner, VerifyImageOptions, VerifyImageReport};
-use chainseal::verify_blob::IdentitySpec;
 
 use crate::convert::{password, to_py};
 use crate::errors::{PyChainsealError, invalid_input, verification_failed};
@@ -113,14 +112,13 @@ fn image_signer(
     identity_regexp: Option<String>,
     issuer: Option<String>,
     issuer_regexp: Option<String>,
+    claims: Option<BTreeMap<String, String>>,
 ) -> PyResult<ImageSigner> {
-    let keyless = identity.is_some() || identity_regexp.is_some() || issuer.is_some() || issuer_regexp.is_some();
-    Ok(match (key, keyless) {
-        (Some(_), true) => return Err(invalid_input("give either key= or an identity and issuer, not both")),
-        (Some(k), false) => ImageSigner::Key(verification_key(py, k, password)?),
-        (None, _) => {
-            ImageSigner::Identity(IdentitySpec { identity, identity_regexp, issuer, issuer_regexp, claims: Vec::new() })
-        }
+    let spec = crate::convert::identity_spec(identity, identity_regexp, issuer, issuer_regexp, claims)?;
+    Ok(match (key, spec) {
+        (Some(_), Some(_)) => return Err(invalid_input("give either key= or an identity and issuer, not both")),
+        (Some(k), None) => ImageSigner::Key(verification_key(py, k, password)?),
+        (None, spec) => ImageSigner::Identity(spec.unwrap_or_default()),
     })
 }
 
@@ -169,11 +167,11 @@ pub(crate) fn verification_key(
 
 /// Verify IMAGE's signatures, either with `key` (a `.pub` path, a cosign `.key` path with
 /// `password`, or a `KeyPair`) or against a keyless identity (`identity`/`identity_regexp` and
-/// `issuer`/`issuer_regexp`, with `trusted_root` or the embedded production root). Raises
+/// `issuer`/`issuer_regexp`, optional Fulcio `claims` as in `verify_blob`, with `trusted_root` or the embedded production root). Raises
 /// `VerificationError` unless at least one signature verified, names the exact digest and
 /// carries every required annotation; `reasons` says why each candidate was refused.
 #[pyfunction]
-#[pyo3(signature = (image, *, key=None, annotations=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, trusted_root=None, registry=None))]
+#[pyo3(signature = (image, *, key=None, annotations=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, claims=None, trusted_root=None, registry=None))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 pub(crate) fn verify(
     py: Python<'_>,
@@ -185,10 +183,11 @@ pub(crate) fn verify(
     identity_regexp: Option<String>,
     issuer: Option<String>,
     issuer_regexp: Option<String>,
+    claims: Option<BTreeMap<String, String>>,
     trusted_root: Option<PathBuf>,
     registry: Option<&Bound<'_, RegistryConfig>>,
 ) -> PyResult<ImageVerification> {
-    let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp)?;
+    let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp, claims)?;
     let image = image.to_string_lossy().into_owned();
     let options = image_options(annotations, trusted_root, registry);
     let report =
@@ -247,7 +246,7 @@ const _: () = assert!(chainseal::verify::DEFAULT_IMAGE_PARALLELISM == 16);
 /// `error` is the exception `verify` would raise), only for unusable arguments (key, trust
 /// root). Same keyword arguments as `verify`.
 #[pyfunction]
-#[pyo3(signature = (images, *, key=None, annotations=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, trusted_root=None, registry=None, max_workers=16))]
+#[pyo3(signature = (images, *, key=None, annotations=None, password=None, identity=None, identity_regexp=None, issuer=None, issuer_regexp=None, claims=None, trusted_root=None, registry=None, max_workers=16))]
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 pub(crate) fn verify_images(
     py: Python<'_>,
@@ -259,6 +258,7 @@ pub(crate) fn verify_images(
     identity_regexp: Option<String>,
     issuer: Option<String>,
     issuer_regexp: Option<String>,
+    claims: Option<BTreeMap<String, String>>,
     trusted_root: Option<PathBuf>,
     registry: Option<&Bound<'_, RegistryConfig>>,
     max_workers: usize,
@@ -266,7 +266,7 @@ pub(crate) fn verify_images(
     if max_workers == 0 {
         return Err(invalid_input("max_workers must be at least 1"));
     }
-    let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp)?;
+    let signer = image_signer(py, key, password, identity, identity_regexp, issuer, issuer_regexp, claims)?;
     let images: Vec<String> = images.iter().map(|i| i.to_string_lossy().into_owned()).collect();
     let options = image_options(annotations, trusted_root, registry);
     // The facade's blocking form: its multi-image future is not `Send`, so it runs on the

@@ -95,6 +95,31 @@ def test_verify_keyless_refusals(conformance: Path) -> None:
         chainseal.verify_blob(artifact, json.dumps(doc).encode(), identity=IDENTITY, issuer=ISSUER)
 
 
+def test_verify_keyless_certificate_claims(conformance: Path) -> None:
+    artifact = (conformance / "a.txt").read_bytes()
+    bundle = conformance / "happy-path-v0.3" / "bundle.sigstore.json"
+    repo = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon"
+    claims = {
+        "source_repository_uri": repo,
+        "source_repository_ref": "refs/heads/main",
+        "runner_environment": "github-hosted",
+        "github_workflow_repository": "sigstore-conformance/extremely-dangerous-public-oidc-beacon",
+        "1.3.6.1.4.1.57264.1.20": "workflow_dispatch",  # build trigger, by OID
+    }
+    chainseal.verify_blob(artifact, bundle, identity=IDENTITY, issuer=ISSUER, claims=claims)
+    chainseal.verify_bundle(bundle, artifact, identity=IDENTITY, issuer=ISSUER, claims={"build_trigger": "workflow_dispatch"})
+    # one claim off by one character, or one the certificate does not carry, is refused
+    with pytest.raises(chainseal.VerificationError, match="1.3.6.1.4.1.57264.1.12"):
+        chainseal.verify_blob(artifact, bundle, identity=IDENTITY, issuer=ISSUER, claims={"source_repository_uri": repo + "x"})
+    with pytest.raises(chainseal.VerificationError):
+        chainseal.verify_blob(artifact, bundle, identity=IDENTITY, issuer=ISSUER, claims={"deployment_environment": "prod"})
+    with pytest.raises(chainseal.InvalidInputError, match="unknown certificate claim"):
+        chainseal.verify_blob(artifact, bundle, identity=IDENTITY, issuer=ISSUER, claims={"repository": repo})
+    # claims alone are no identity: the SAN and issuer are still required
+    with pytest.raises(chainseal.InvalidInputError, match="identity"):
+        chainseal.verify_blob(artifact, bundle, claims={"source_repository_uri": repo})
+
+
 def test_verify_managed_key(conformance: Path) -> None:
     case = conformance / "managed-key-happy-path"
     artifact = conformance / "a.txt"

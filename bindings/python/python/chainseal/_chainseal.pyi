@@ -158,6 +158,7 @@ def verify_blob(
     identity_regexp: str | None = None,
     issuer: str | None = None,
     issuer_regexp: str | None = None,
+    claims: Mapping[str, str] | None = None,
     trusted_root: _Path | None = None,
     staging: bool = False,
 ) -> BlobVerification: ...
@@ -170,6 +171,7 @@ def verify_bundle(
     identity_regexp: str | None = None,
     issuer: str | None = None,
     issuer_regexp: str | None = None,
+    claims: Mapping[str, str] | None = None,
     trusted_root: _Path | None = None,
     staging: bool = False,
 ) -> BlobVerification: ...
@@ -223,6 +225,7 @@ def verify(
     identity_regexp: str | None = None,
     issuer: str | None = None,
     issuer_regexp: str | None = None,
+    claims: Mapping[str, str] | None = None,
     trusted_root: _Path | None = None,
     registry: RegistryConfig | None = None,
 ) -> ImageVerification: ...
@@ -248,6 +251,7 @@ def verify_images(
     identity_regexp: str | None = None,
     issuer: str | None = None,
     issuer_regexp: str | None = None,
+    claims: Mapping[str, str] | None = None,
     trusted_root: _Path | None = None,
     registry: RegistryConfig | None = None,
     max_workers: int = 16,
@@ -289,6 +293,7 @@ def verify_attestation(
     identity_regexp: str | None = None,
     issuer: str | None = None,
     issuer_regexp: str | None = None,
+    claims: Mapping[str, str] | None = None,
     trusted_root: _Path | None = None,
     predicate_type: str | None = None,
     policy: bytes | _Path | Mapping[str, Any] | None = None,
