@@ -164,28 +164,36 @@ pub async fn sign_image_async(input: &str, key: &SigningKey, options: &SignImage
 /// Sign an image with the key `load_key` returns, loading it on a blocking thread while the
 /// image is resolved and the registry connection prepared (blocking). Decrypting a cosign key
 /// file (scrypt) is the slowest step of signing; this overlaps it with the network round trips
-/// that do not need the key. A key error is reported before a registry error.
+/// that do not need the key. A key error is reported as soon as it happens, before (and
+/// instead of) any registry error: the registry work still under way is dropped (an upload
+/// session it had opened is left for the registry to expire).
 pub fn sign_image_loading_key<F>(input: &str, load_key: F, options: &SignImageOptions) -> Result<SignImageReport>
 where
     F: FnOnce() -> Result<SigningKey> + Send + 'static,
 {
+    let loaded = |joined: std::result::Result<Result<SigningKey>, tokio::task::JoinError>| {
+        joined.map_err(|e| Error::InvalidInput(format!("loading the signing key stopped unexpectedly: {e}")))?
+    };
     crate::sign::runtime()?.block_on(async {
-        let key_task = tokio::task::spawn_blocking(load_key);
-        let prepared = prepare(input, options).await;
-        let key = key_task
-            .await
-            .map_err(|e| Error::InvalidInput(format!("loading the signing key stopped unexpectedly: {e}")))
-            .and_then(|loaded| loaded);
-        let key = match key {
-            Ok(key) => key,
-            Err(e) => {
-                if let Ok(p) = prepared {
-                    p.abandon().await;
+        let mut key_task = tokio::task::spawn_blocking(load_key);
+        let preparing = prepare(input, options);
+        tokio::pin!(preparing);
+        let (prepared, key) = tokio::select! {
+            prepared = &mut preparing => match loaded(key_task.await) {
+                Ok(key) => (prepared?, key),
+                Err(e) => {
+                    if let Ok(p) = prepared {
+                        p.abandon().await;
+                    }
+                    return Err(e);
                 }
-                return Err(e);
+            },
+            key = &mut key_task => {
+                let key = loaded(key)?;
+                (preparing.await?, key)
             }
         };
-        sign_prepared(prepared?, &key, options).await
+        sign_prepared(prepared, &key, options).await
     })
 }
 
@@ -509,5 +517,37 @@ async fn sign_legacy(
         _ => Err(Error::InvalidInput(format!(
             "other writers kept replacing {tag}; the signature was not kept, try again"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key that fails to load is reported at once, not after the registry work (here: a
+    /// registry that refuses connections, retried with backoff for seconds).
+    #[test]
+    fn a_key_error_does_not_wait_for_the_registry() {
+        let started = std::time::Instant::now();
+        let image = format!("127.0.0.1:1/unreachable@sha256:{}", "0".repeat(64));
+        let err = sign_image_loading_key(
+            &image,
+            || Err(Error::InvalidInput("no such key file".into())),
+            &SignImageOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no such key file"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
+    }
+
+    /// A registry error is still reported when the key loads.
+    #[test]
+    fn a_registry_error_is_reported_when_the_key_loads() {
+        let mut options = SignImageOptions::default();
+        options.registry.retry = chainseal_oci::registry::RetryPolicy::none();
+        let image = format!("127.0.0.1:1/unreachable@sha256:{}", "0".repeat(64));
+        let load = || Ok(SigningKey::generate(chainseal_sign::keys::GenerateAlgorithm::EcdsaP256)?);
+        let err = sign_image_loading_key(&image, load, &options).unwrap_err();
+        assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
     }
 }
