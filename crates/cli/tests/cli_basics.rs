@@ -55,3 +55,52 @@ fn unknown_platform_names_the_available_ones() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("linux/amd64") && stderr.contains("linux/arm64"), "{stderr}");
 }
+
+#[test]
+fn quiet_leaves_data_and_errors_but_no_check_lines_or_summaries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = dir.path().join("image");
+    copy_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/images/example"), &layout);
+    let image = format!("oci-dir:{}", layout.display());
+    let run = |args: &[&str]| {
+        let out = chainseal().args(args).current_dir(dir.path()).env("CHAINSEAL_PASSWORD", "pw").output().expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(run(&["generate-key-pair"]).0, Some(0));
+    let (code, _, err) = run(&["sign", "--key", "cosign.key", &image]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("Signed "), "{err}");
+    let (code, _, err) = run(&["-q", "sign", "--key", "cosign.key", &image]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("Signed") && !err.contains("already carries"), "{err}");
+
+    let (code, out, err) = run(&["verify", "--key", "cosign.pub", &image]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("check: ") && err.contains("Verified "), "{err}");
+    let (code, quiet_out, quiet_err) = run(&["-q", "verify", "--key", "cosign.pub", &image]);
+    assert_eq!(code, Some(0), "{quiet_err}");
+    assert_eq!(quiet_out, out, "the data on stdout is the same");
+    assert!(!quiet_err.contains("check: ") && !quiet_err.contains("Verified "), "{quiet_err}");
+    // a failure still says why under -q
+    assert_eq!(run(&["generate-key-pair", "--output-key-prefix", "other"]).0, Some(0));
+    let (code, _, err) = run(&["-q", "verify", "--key", "other.pub", &image]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("refused") || err.contains("error"), "{err}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}

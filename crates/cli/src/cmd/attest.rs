@@ -10,6 +10,7 @@ use chainseal::attest::{AttestFormat, AttestOptions};
 use chainseal::sign::predicate::PredicateType;
 use clap::{Args, ValueEnum};
 
+use super::note;
 use super::provenance::ProvenanceFlags;
 use super::registry_opts::RegistryOpts;
 
@@ -102,9 +103,9 @@ pub(crate) fn run(args: &AttestArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     if report.written {
-        eprintln!("Attested {} ({}) -> {}", report.digest, report.predicate_type, report.stored_at);
+        note!("Attested {} ({}) -> {}", report.digest, report.predicate_type, report.stored_at);
     } else {
-        eprintln!("{} already carries this attestation in {}", report.digest, report.stored_at);
+        note!("{} already carries this attestation in {}", report.digest, report.stored_at);
     }
     Ok(ExitCode::SUCCESS)
 }

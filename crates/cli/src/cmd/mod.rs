@@ -25,10 +25,29 @@ mod verify_attestation;
 mod verify_blob;
 mod verify_bundle;
 
+/// Set once from `-q`: progress notes (check lines, summaries) are not printed.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Was `-q` given?
+pub(crate) fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A progress note on stderr (`check: …`, `Verified …`), silenced by `-q`. Data goes to stdout,
+/// and warnings, refusals and errors are printed whatever `-q` says.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::cmd::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+pub(crate) use note;
+
 /// Options every subcommand accepts.
 #[derive(Args, Debug, Clone)]
 pub(crate) struct GlobalOptions {
-    /// Print nothing but data and errors (no progress bars).
+    /// Print nothing but data, warnings and errors (no progress bars, check lines or summaries).
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
     /// More logging on stderr (-v, -vv); RUST_LOG also works.
@@ -91,6 +110,7 @@ pub(crate) fn init_logging(global: &GlobalOptions) {
 
 /// Run one subcommand and return the process exit code.
 pub(crate) fn run(command: Command, _global: &GlobalOptions) -> anyhow::Result<ExitCode> {
+    QUIET.store(_global.quiet, std::sync::atomic::Ordering::Relaxed);
     match command {
         Command::Inspect(args) => inspect::run(&args),
         Command::Copy(args) => copy::run(&args, _global.quiet),

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use chainseal::sign_image::{SignFormat, SignImageOptions};
 use clap::{Args, ValueEnum};
 
+use super::note;
 use super::registry_opts::RegistryOpts;
 
 /// Signature storage formats.
@@ -76,9 +77,9 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<ExitCode> {
     }
     for s in &report.signed {
         if s.written {
-            eprintln!("Signed {} -> {}", s.digest, s.stored_at);
+            note!("Signed {} -> {}", s.digest, s.stored_at);
         } else {
-            eprintln!("{} already carries this signature in {}", s.digest, s.stored_at);
+            note!("{} already carries this signature in {}", s.digest, s.stored_at);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::note;
 use chainseal::sign::BlobInput;
 use clap::Args;
 
@@ -38,7 +39,7 @@ pub(crate) fn run(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
     } else {
         std::fs::write(&args.bundle, &json)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.bundle.display()))?;
-        eprintln!("Wrote bundle to {}", args.bundle.display());
+        note!("Wrote bundle to {}", args.bundle.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use chainseal::tree::TreeOptions;
 use clap::{Args, ValueEnum};
 
+use super::note;
 use super::registry_opts::RegistryOpts;
 
 /// Output styles.
@@ -41,7 +42,7 @@ pub(crate) fn run(args: &TreeArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     }
     if verbose {
         for c in &attached.checks {
-            eprintln!("check: {c}");
+            note!("check: {c}");
         }
     }
     match args.output {

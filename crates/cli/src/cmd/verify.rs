@@ -20,6 +20,7 @@ use chainseal::verify::{ImageSigner, VerifyImageOptions};
 use clap::Args;
 
 use super::identity_opts::IdentityOpts;
+use super::note;
 use super::registry_opts::RegistryOpts;
 use super::sign::parse_annotation;
 
@@ -104,7 +105,7 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     for c in &report.checks {
-        eprintln!("check: {c}");
+        note!("check: {c}");
     }
     for r in &report.rejected {
         eprintln!("refused: {}: {}", r.found_at, r.reason);
@@ -123,7 +124,7 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     let payloads: Vec<_> = report.verified.iter().map(|v| &v.payload).collect();
     println!("{}", serde_json::to_string(&payloads)?);
-    eprintln!("Verified {} signature(s) of {}", report.verified.len(), report.digest);
+    note!("Verified {} signature(s) of {}", report.verified.len(), report.digest);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -166,7 +167,7 @@ fn run_many(
                     );
                 } else {
                     verified += 1;
-                    eprintln!("Verified {} signature(s) of {} ({})", report.verified.len(), report.digest, o.image);
+                    note!("Verified {} signature(s) of {} ({})", report.verified.len(), report.digest, o.image);
                 }
             }
             Err(e) => {
@@ -176,7 +177,7 @@ fn run_many(
         }
     }
     out.flush()?;
-    eprintln!(
+    note!(
         "{verified} of {} image(s) verified; {unverified} without a verified signature; {errors} error(s)",
         outcomes.len()
     );

@@ -14,6 +14,7 @@ use chainseal::verify_attestation::VerifyAttestationOptions;
 use clap::Args;
 
 use super::identity_opts::IdentityOpts;
+use super::note;
 use super::registry_opts::RegistryOpts;
 
 /// Arguments of `verify-attestation`.
@@ -75,7 +76,7 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     for c in &report.checks {
-        eprintln!("check: {c}");
+        note!("check: {c}");
     }
     for s in &report.skipped {
         eprintln!("skipped: {}: {}", s.found_at, s.reason);
@@ -102,6 +103,6 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
     }
     let statements: Vec<_> = report.verified.iter().map(|v| &v.statement).collect();
     println!("{}", serde_json::to_string(&statements)?);
-    eprintln!("Verified {} attestation(s) of {}", report.verified.len(), report.digest);
+    note!("Verified {} attestation(s) of {}", report.verified.len(), report.digest);
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use chainseal::verify_blob::{BlobInput, SignerSpec, VerifyBlobRequest, verify_bl
 use clap::Args;
 
 use super::identity_opts::IdentityOpts;
+use super::note;
 
 /// Arguments of `verify-blob`.
 #[derive(Args, Debug)]
@@ -64,9 +65,9 @@ pub(crate) fn run_request(req: &VerifyBlobRequest) -> ExitCode {
     match verify_blob(req) {
         Ok(v) => {
             for c in chainseal::verify_blob::checks_performed(&v) {
-                eprintln!("check: {c}");
+                note!("check: {c}");
             }
-            eprintln!("Verified OK");
+            note!("Verified OK");
             ExitCode::SUCCESS
         }
         Err(e) => {
