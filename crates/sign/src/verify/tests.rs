@@ -567,3 +567,80 @@ fn keyless_bundle_with_a_forged_or_missing_sct_is_refused() {
     trust_ca_and_ct(&mut w, &ca, &ct);
     assert_eq!(refused_at(verify(&w, &identity_verifier(&w), &w.bundle, ARTIFACT)), VerifyStep::Sct);
 }
+
+// ---- keyless log inclusion (checked by `tlog` for v0.2+ bundles) ----
+
+/// A keyless world that verifies, and its verifier.
+fn good_keyless() -> (World, BundleVerifier) {
+    let (ca, ct) = (ca(), KeyPair::generate_ecdsa_p256().expect("ct"));
+    let mut w = keyless_world_with_sct(&ca, None, Some((&ct, false)));
+    trust_ca_and_ct(&mut w, &ca, &ct);
+    let v = identity_verifier(&w);
+    (w, v)
+}
+
+#[test]
+fn keyless_log_inclusion_is_checked() {
+    let (w, v) = good_keyless();
+    let ok = verify(&w, &v, &w.bundle, ARTIFACT).expect("verifies");
+    assert!(ok.tlog_verified);
+    assert_eq!(ok.tlog_entries, 1);
+    let bundle = parse_bundle(w.bundle.to_string().as_bytes(), &BundleLimits::default()).expect("bundle");
+    assert!(tlog::TlogChecker::applies(&bundle), "this shape is checked by `tlog`");
+
+    // One proof hash flipped.
+    let mut b = w.bundle.clone();
+    let p = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][1];
+    let mut h = B64.decode(p.as_str().unwrap_or_default()).expect("b64");
+    h[7] ^= 0x10;
+    *p = B64.encode(&h).into();
+    assert_eq!(refused_at(verify(&w, &v, &b, ARTIFACT)), VerifyStep::InclusionProof);
+
+    // Another leaf position.
+    let mut b = w.bundle.clone();
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"] = "2".into();
+    assert_eq!(refused_at(verify(&w, &v, &b, ARTIFACT)), VerifyStep::InclusionProof);
+
+    // Another root, consistently in the proof and a checkpoint the log really signed.
+    let mut b = w.bundle.clone();
+    let mut other_root = w.root_hash;
+    other_root[0] ^= 1;
+    let proof = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"];
+    proof["rootHash"] = B64.encode(other_root).into();
+    proof["checkpoint"]["envelope"] = checkpoint(&w.log, &other_root, 4).into();
+    assert_eq!(refused_at(verify(&w, &v, &b, ARTIFACT)), VerifyStep::InclusionProof);
+
+    // A checkpoint signed by another key.
+    let mut b = w.bundle.clone();
+    let other = KeyPair::generate_ecdsa_p256().expect("key");
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] =
+        checkpoint(&other, &w.root_hash, 4).into();
+    assert_eq!(refused_at(verify(&w, &v, &b, ARTIFACT)), VerifyStep::Checkpoint);
+
+    // A checkpoint whose root differs from the proof's.
+    let mut b = w.bundle.clone();
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] =
+        checkpoint(&w.log, &other_root, 4).into();
+    assert_eq!(refused_at(verify(&w, &v, &b, ARTIFACT)), VerifyStep::Checkpoint);
+}
+
+#[test]
+fn other_bundle_shapes_keep_sigstore_verify_log_inclusion() {
+    let (w, _) = good_keyless();
+    let shaped = |edit: &dyn Fn(&mut Value)| {
+        let mut b = w.bundle.clone();
+        edit(&mut b);
+        let bundle: Bundle = Bundle::from_json(&b.to_string()).expect("bundle");
+        tlog::TlogChecker::applies(&bundle)
+    };
+    assert!(shaped(&|_| {}));
+    assert!(!shaped(&|b| b["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into()));
+    assert!(!shaped(&|b| b["verificationMaterial"]["tlogEntries"] = json!([])));
+    assert!(!shaped(&|b| {
+        b["verificationMaterial"]["tlogEntries"][0].as_object_mut().map(|e| e.remove("inclusionProof"));
+    }));
+    assert!(!shaped(&|b| {
+        b["verificationMaterial"]["tlogEntries"][0].as_object_mut().map(|e| e.remove("integratedTime"));
+    }));
+    assert!(!shaped(&|b| b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"] = "0.0.2".into()));
+}
