@@ -131,6 +131,14 @@ impl LayoutStore for TarStore {
         Ok(Box::pin(tokio::io::BufReader::with_capacity(crate::blob::CHUNK, f.take(size))))
     }
 
+    fn open_file(&self, rel: &str) -> Result<crate::source::BlobFile> {
+        let (offset, size) = self.locate(rel)?;
+        let io = |e| Error::io(self.path.display().to_string(), e);
+        let mut f = std::fs::File::open(&self.path).map_err(|e| not_found_or_io(&self.path, e))?;
+        f.seek(SeekFrom::Start(offset)).map_err(io)?;
+        Ok(Box::new(f.take(size)))
+    }
+
     async fn size(&self, rel: &str) -> Result<Option<u64>> {
         Ok(self.files.get(rel).map(|(_, s)| *s))
     }
@@ -169,6 +177,9 @@ impl ContentSource for OciArchive {
     }
     async fn blob(&self, descriptor: &Descriptor) -> Result<BlobStream> {
         self.reader.blob(descriptor).await
+    }
+    fn blob_file(&self, descriptor: &Descriptor) -> Option<Result<crate::source::BlobFile>> {
+        Some(self.reader.store.open_file(&crate::layout::blob_path(&descriptor.digest)))
     }
     async fn blob_bytes(&self, descriptor: &Descriptor, max_bytes: u64) -> Result<Vec<u8>> {
         self.reader.blob_bytes(descriptor, max_bytes).await

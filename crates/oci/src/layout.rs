@@ -43,6 +43,8 @@ pub(crate) trait LayoutStore: Send + Sync {
     async fn open(&self, rel: &str) -> Result<BlobStream>;
     /// Size of a file, if it exists.
     async fn size(&self, rel: &str) -> Result<Option<u64>>;
+    /// Open a file for blocking reads (see [`ContentSource::blob_file`]).
+    fn open_file(&self, rel: &str) -> Result<crate::source::BlobFile>;
     /// `oci-dir /path` etc.
     fn describe(&self) -> String;
 }
@@ -69,6 +71,12 @@ impl LayoutStore for DirStore {
         let path = self.root.join(rel);
         let file = tokio::fs::File::open(&path).await.map_err(|e| not_found_or_io(&path, e))?;
         Ok(Box::pin(tokio::io::BufReader::with_capacity(crate::blob::CHUNK, file)))
+    }
+
+    fn open_file(&self, rel: &str) -> Result<crate::source::BlobFile> {
+        let path = self.root.join(rel);
+        let file = std::fs::File::open(&path).map_err(|e| not_found_or_io(&path, e))?;
+        Ok(Box::new(file))
     }
 
     async fn size(&self, rel: &str) -> Result<Option<u64>> {
@@ -390,6 +398,9 @@ impl ContentSource for OciLayout {
     }
     async fn blob(&self, descriptor: &Descriptor) -> Result<BlobStream> {
         self.reader.blob(descriptor).await
+    }
+    fn blob_file(&self, descriptor: &Descriptor) -> Option<Result<crate::source::BlobFile>> {
+        Some(self.reader.store.open_file(&blob_path(&descriptor.digest)))
     }
     async fn blob_bytes(&self, descriptor: &Descriptor, max_bytes: u64) -> Result<Vec<u8>> {
         self.reader.blob_bytes(descriptor, max_bytes).await

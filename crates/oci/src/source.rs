@@ -16,6 +16,9 @@ use crate::manifest::{Descriptor, ImageIndex, RawManifest};
 /// A stream of blob bytes. Not yet verified: wrap it in a digest-checking reader before use.
 pub type BlobStream = Pin<Box<dyn AsyncRead + Send>>;
 
+/// A blocking reader over blob bytes in a local file. Not yet verified either.
+pub type BlobFile = Box<dyn std::io::Read + Send>;
+
 /// Read access to manifests and blobs of one repository (or one layout / archive).
 #[async_trait::async_trait]
 pub trait ContentSource: Send + Sync {
@@ -25,6 +28,14 @@ pub trait ContentSource: Send + Sync {
 
     /// Open a blob for streaming. The caller checks the digest while reading.
     async fn blob(&self, descriptor: &Descriptor) -> Result<BlobStream>;
+
+    /// The same blob as a blocking reader of a local file, when the source keeps blobs in
+    /// files (OCI layouts and archives): the layer walk then reads it on its own threads,
+    /// without a trip through the async runtime per chunk. `None`: use [`ContentSource::blob`].
+    fn blob_file(&self, descriptor: &Descriptor) -> Option<Result<BlobFile>> {
+        let _ = descriptor;
+        None
+    }
 
     /// Read a small blob (config, signature payload) whole, verifying its digest, refusing
     /// anything larger than `max_bytes`.

@@ -110,9 +110,12 @@ where
 {
     let handle = tokio::runtime::Handle::current();
     let task = tokio::task::spawn_blocking(move || {
-        let open = |d: &Descriptor| -> Result<_> {
+        let open = |d: &Descriptor| -> Result<crate::source::BlobFile> {
+            if let Some(file) = source.blob_file(d) {
+                return file;
+            }
             let stream = handle.block_on(source.blob(d))?;
-            Ok(tokio_util::io::SyncIoBridge::new_with_handle(stream, handle.clone()))
+            Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(stream, handle.clone())))
         };
         walk_layers_parallel(&layers, make_visitor, open, limits)
     });
