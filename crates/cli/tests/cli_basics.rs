@@ -104,3 +104,12 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_missing_key_file_is_named_once() {
+    let out = chainseal().args(["verify", "--key", "/nonexistent/cosign.pub", &example_image()]).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent/cosign.pub"), "{stderr}");
+    assert_eq!(stderr.matches("No such file or directory").count(), 1, "the OS error once: {stderr}");
+}
