@@ -234,13 +234,64 @@ pub struct ViewEntry {
 }
 
 /// The image filesystem after all layers and whiteouts: path → last writer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct SquashedView {
     layers: Vec<LayerInfo>,
     entries: BTreeMap<String, ViewEntry>,
     /// A symlink was ever recorded (paths need resolving only then).
     has_symlinks: bool,
+    /// The last directory an entry was applied in, for the next entry of the same directory.
+    last_dir: LastDir,
 }
+
+/// What [`SquashedView::apply`] learnt about the directory of the previous entry. Tar streams
+/// list a directory's entries together, so most entries reuse it. Valid only while the view
+/// has not changed in a way that could alter it: any removal, or a symlink added or replaced,
+/// bumps the generation.
+#[derive(Debug, Clone, Default)]
+struct LastDir {
+    /// Bumped on every change that can move a resolution or unmake a directory.
+    generation: u64,
+    /// The generation `dir` was computed at (0: nothing cached).
+    valid_at: u64,
+    /// The directory as the layer spells it.
+    dir: String,
+    /// Where it resolves (`None`: a loop, the literal path is kept).
+    resolved: Option<String>,
+    /// The generation `checked_dir` was made at (0: nothing).
+    checked_at: u64,
+    /// A directory (as it landed) whose ancestors are known to be directories or links.
+    checked_dir: String,
+}
+
+impl LastDir {
+    /// The view changed: forget what was learnt.
+    fn changed(&mut self) {
+        self.generation += 1;
+    }
+
+    /// Are `dir`'s ancestors known to need no fixing?
+    fn ancestors_checked(&self, dir: &str) -> bool {
+        self.checked_at == self.generation + 1 && self.checked_dir == dir
+    }
+
+    /// `dir`'s ancestors were just fixed (and an entry now exists below them).
+    fn mark_ancestors_checked(&mut self, dir: &str) {
+        if self.checked_dir != dir {
+            self.checked_dir.clear();
+            self.checked_dir.push_str(dir);
+        }
+        self.checked_at = self.generation + 1;
+    }
+}
+
+impl PartialEq for SquashedView {
+    fn eq(&self, other: &Self) -> bool {
+        self.layers == other.layers && self.entries == other.entries && self.has_symlinks == other.has_symlinks
+    }
+}
+
+impl Eq for SquashedView {}
 
 impl SquashedView {
     /// The entry at a normalised path.
@@ -368,12 +419,23 @@ impl SquashedView {
 
     /// Where an entry at normalised `path` really lands: its parent directories resolved
     /// through symlinks (see the module docs); the literal path when they loop.
-    fn redirect(&self, path: String) -> String {
+    fn redirect(&mut self, path: String) -> String {
         if !self.has_symlinks {
             return path;
         }
         let Some((dir, base)) = path.rsplit_once('/') else { return path };
-        match self.resolve_dir(dir) {
+        let cached = &self.last_dir;
+        let resolved = if cached.valid_at == cached.generation + 1 && cached.dir == dir {
+            debug_assert_eq!(cached.resolved, self.resolve_dir(dir), "stale resolution cached for {dir}");
+            cached.resolved.clone()
+        } else {
+            let resolved = self.resolve_dir(dir);
+            self.last_dir.dir = dir.to_string();
+            self.last_dir.resolved = resolved.clone();
+            self.last_dir.valid_at = self.last_dir.generation + 1;
+            resolved
+        };
+        match resolved {
             Some(d) if d == dir => path,
             Some(d) if d.is_empty() => base.to_string(),
             Some(d) => format!("{d}/{base}"),
@@ -691,6 +753,7 @@ impl SquashedView {
             let mut removed = self.remove_under(&target, layer);
             if self.entries.get(&target).is_some_and(|e| e.layer < layer) {
                 self.entries.remove(&target);
+                self.last_dir.changed();
                 removed += 1;
             }
             return Applied::Deleted { path: target, opaque: false, removed };
@@ -705,8 +768,20 @@ impl SquashedView {
         if !kind.is_dir() {
             self.remove_under(&path, layer);
         }
+        // The previous entry's ancestors were made directories already; the same directory
+        // has the same ancestors, unless the view changed since.
+        let dir_checked = self.last_dir.ancestors_checked(dir);
+        debug_assert!(
+            !dir_checked
+                || !path.match_indices('/').any(|(at, _)| {
+                    self.entries
+                        .get(&path[..at])
+                        .is_some_and(|e| e.layer < layer && !matches!(e.kind, EntryKind::Dir | EntryKind::Symlink(_)))
+                }),
+            "an ancestor of {path} needed fixing although its directory was marked checked"
+        );
         let mut cut = 0;
-        while let Some(pos) = path[cut..].find('/') {
+        while !dir_checked && let Some(pos) = path[cut..].find('/') {
             let ancestor = &path[..cut + pos];
             if self
                 .entries
@@ -714,14 +789,17 @@ impl SquashedView {
                 .is_some_and(|e| e.layer < layer && !matches!(e.kind, EntryKind::Dir | EntryKind::Symlink(_)))
             {
                 self.entries.remove(ancestor);
+                self.last_dir.changed();
             }
             cut += pos + 1;
         }
-        if matches!(kind, EntryKind::Symlink(_)) {
+        let entry = ViewEntry { layer, kind: kind.clone(), size: record.size, mode: record.mode };
+        let replaced = self.entries.insert(path.clone(), entry);
+        if matches!(kind, EntryKind::Symlink(_)) || replaced.is_some_and(|e| matches!(e.kind, EntryKind::Symlink(_))) {
             self.has_symlinks = true;
+            self.last_dir.changed();
         }
-        self.entries
-            .insert(path.clone(), ViewEntry { layer, kind: kind.clone(), size: record.size, mode: record.mode });
+        self.last_dir.mark_ancestors_checked(dir);
         Applied::Object { path, kind }
     }
 
@@ -737,6 +815,9 @@ impl SquashedView {
             .collect();
         for k in &doomed {
             self.entries.remove(k);
+        }
+        if !doomed.is_empty() {
+            self.last_dir.changed();
         }
         doomed.len()
     }

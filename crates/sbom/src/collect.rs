@@ -504,6 +504,29 @@ mod tests {
         assert_eq!(buf.capacity(), 4096);
     }
 
+    const MIT: &str = "MIT License\n\nCopyright (c) 2020 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\nof this software and associated documentation files (the \"Software\"), to deal\nin the Software without restriction, including without limitation the rights\nto use, copy, modify, merge, publish, distribute, sublicense, and/or sell\ncopies of the Software, and to permit persons to whom the Software is\nfurnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all\ncopies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\nIMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\nFITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\nAUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\nLIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\nOUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\nSOFTWARE.\n";
+
+    fn add(c: &mut Collector, path: &str, text: &str) {
+        c.add(&FileMeta::regular(path, text.len() as u64, 0o644), &mut text.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn licences_come_from_licence_text_only_for_packages_without_one() {
+        let mut c = Collector::new(SourceKind::Image, Limits::default());
+        add(&mut c, "app/node_modules/bare/package.json", r#"{"name":"bare","version":"1.0.0"}"#);
+        add(&mut c, "app/node_modules/bare/LICENSE", MIT);
+        add(&mut c, "app/node_modules/named/package.json", r#"{"name":"named","version":"1.0.0","license":"ISC"}"#);
+        add(&mut c, "app/node_modules/named/LICENSE", MIT);
+        add(&mut c, "app/node_modules/two/package.json", r#"{"name":"two","version":"1.0.0"}"#);
+        add(&mut c, "app/node_modules/two/LICENSE", MIT);
+        add(&mut c, "app/node_modules/two/LICENSE-OTHER", "no licence text that anything matches");
+        let sbom = c.finish(SourceInfo::default(), 0);
+        let licences = |name: &str| sbom.components.iter().find(|c| c.name == name).unwrap().licenses.clone();
+        assert_eq!(licences("bare"), vec!["MIT".to_string()], "from the text next to it");
+        assert_eq!(licences("named"), vec!["ISC".to_string()], "metadata wins; the text is not consulted");
+        assert!(licences("two").is_empty(), "a text that matches nothing leaves it undecided");
+    }
+
     #[test]
     fn read_limited_into_appends_after_what_is_there() {
         let mut buf = b"MAGI".to_vec();

@@ -124,12 +124,24 @@ pub(crate) fn run_all(files: &Files<'_>, ctx: &Context) -> Found {
 fn licenses_from_files(files: &Files<'_>, found: &mut Found) {
     use std::collections::{BTreeMap, BTreeSet};
     // package directory -> (licences detected, files with text that matched nothing)
+    // Only the directories of components still without a licence: the text match is the
+    // expensive part, and every other result would be thrown away.
+    let unlicensed: BTreeSet<String> = found
+        .components
+        .iter()
+        .filter(|c| c.licenses.is_empty())
+        .filter_map(|c| c.locations.first())
+        .map(|loc| crate::util::parent(loc.path.trim_start_matches('/')).to_string())
+        .collect();
     let mut by_dir: BTreeMap<&str, (BTreeSet<&'static str>, usize)> = BTreeMap::new();
     for f in files.iter().filter(|f| crate::license_text::wants(f.path)) {
         let dir = match f.path.find(".dist-info/") {
             Some(i) => &f.path[..i + ".dist-info".len()],
             None => crate::util::parent(f.path),
         };
+        if !unlicensed.contains(dir) {
+            continue;
+        }
         let e = by_dir.entry(dir).or_default();
         match crate::license_text::detect(f.bytes) {
             Some(id) => {
