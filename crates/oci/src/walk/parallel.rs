@@ -21,10 +21,11 @@
 //! [`LayerVisitor::layer_done`]. Consumers merge them in layer order and keep only results
 //! for which [`SquashedView::is_current`] holds, as with the sequential walk.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use super::{
     Applied, Class, Deletion, Entry, EntryKind, EntrySink, LayerInfo, LayerVisitor, Record, SquashedView, dispatch,
@@ -91,8 +92,7 @@ where
         limits,
         workers: workers.clamp(1, layers.len().max(1)),
     };
-    let scanned = job.scan_all()?;
-    job.replay(scanned)
+    job.run()
 }
 
 /// [`walk_layers_parallel`] over the blobs of an async [`ContentSource`] (registry, OCI
@@ -146,111 +146,171 @@ where
     O: Fn(&Descriptor) -> Result<R> + Sync,
     R: Read + Send,
 {
-    /// Read every layer, up to [`max_workers`] at once, largest first (the longest reads start
-    /// early, so the last one to finish is a short one).
-    fn scan_all(&self) -> Result<Vec<Scanned<V>>> {
+    /// Read every layer, up to [`Job::workers`] at once, largest first (the longest reads
+    /// start early, so the last one to finish is a short one), and replay each as soon as all
+    /// layers below it are replayed, on this thread while the others are still being read.
+    fn run(&self) -> Result<(Vec<V>, SquashedView, WalkStats)> {
         let Job { layers, infos, make_visitor, open, limits, workers } = self;
+        let seen = AtomicU64::new(0);
+        let abort = AtomicBool::new(false);
+        let scan = |i: usize| -> Result<Scanned<V>> {
+            let mut visitor = make_visitor(&infos[i]);
+            let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, None);
+            let read = open(&layers[i]).and_then(|raw| read_layer(&mut scanner, &layers[i], raw, &infos[i], limits));
+            let records = std::mem::take(&mut scanner.records);
+            read.and_then(|()| visitor.layer_done(&infos[i])).map(|()| Scanned { visitor, records })
+        };
+        let mut replay = Replay::new(layers.len());
+        if *workers <= 1 {
+            for i in 0..layers.len() {
+                if replay.failed() {
+                    break;
+                }
+                replay.offer(self, i, scan(i), &abort);
+            }
+            return replay.finish();
+        }
         let mut order: Vec<usize> = (0..layers.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
         let next = AtomicUsize::new(0);
-        let seen = AtomicU64::new(0);
-        let abort = AtomicBool::new(false);
-        let slots: Vec<Mutex<Option<Result<Scanned<V>>>>> = layers.iter().map(|_| Mutex::new(None)).collect();
-        let work = || {
-            loop {
-                let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { return };
-                if abort.load(Ordering::Relaxed) {
-                    return;
+        let (tx, rx) = mpsc::channel::<(usize, Result<Scanned<V>>)>();
+        std::thread::scope(|s| {
+            for _ in 0..*workers {
+                let (tx, scan, order, next, abort) = (tx.clone(), &scan, &order, &next, &abort);
+                s.spawn(move || {
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if abort.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let outcome = scan(i);
+                        if outcome.is_err() {
+                            abort.store(true, Ordering::Relaxed);
+                        }
+                        if tx.send((i, outcome)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for (i, outcome) in rx {
+                replay.offer(self, i, outcome, &abort);
+            }
+        });
+        replay.finish()
+    }
+
+    /// Apply one layer's records to the view, re-read it if its entries were shown under a
+    /// path other than where they landed, and deliver its deletions.
+    fn replay_layer(&self, replay: &mut Replay<V>, scanned: Scanned<V>) -> Result<()> {
+        let Job { layers, infos, make_visitor, open, limits, .. } = self;
+        let Scanned { mut visitor, records } = scanned;
+        let index = replay.visitors.len();
+        let (info, descriptor) = (&infos[index], &layers[index]);
+        let view = &mut replay.view;
+        view.layers.push(info.clone());
+        let mut deletions = Vec::new();
+        let mut landed = Vec::with_capacity(records.len());
+        let mut moved = false;
+        for record in &records {
+            match view.apply(record, info.index) {
+                Applied::Nothing => landed.push(None),
+                Applied::Deleted { path, opaque, removed } => {
+                    deletions.push((path, opaque, removed));
+                    landed.push(None);
                 }
-                let mut visitor = make_visitor(&infos[i]);
-                let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, None);
-                let read =
-                    open(&layers[i]).and_then(|raw| read_layer(&mut scanner, &layers[i], raw, &infos[i], limits));
-                let records = std::mem::take(&mut scanner.records);
-                let outcome = read.and_then(|()| visitor.layer_done(&infos[i])).map(|()| Scanned { visitor, records });
-                if outcome.is_err() {
-                    abort.store(true, Ordering::Relaxed);
-                }
-                if let Ok(mut slot) = slots[i].lock() {
-                    *slot = Some(outcome);
+                Applied::Object { path, kind } => {
+                    moved |= path != record.path || record.class != Class::Object(kind.clone());
+                    landed.push(Some((path, kind)));
                 }
             }
-        };
-        if *workers <= 1 {
-            work();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 0..*workers {
-                    s.spawn(work);
-                }
-            });
         }
-        // The first failed layer in manifest order names the error; layers that stopped only
-        // because another one failed say nothing of their own.
-        let mut out = Vec::with_capacity(layers.len());
-        let mut first_error = None;
-        for slot in slots {
-            match slot.into_inner().ok().flatten() {
-                Some(Ok(scanned)) => out.push(scanned),
-                Some(Err(Error::Visitor(m))) if m == ABORTED => {}
-                Some(Err(e)) => {
-                    first_error.get_or_insert(e);
-                }
-                None => {}
-            }
+        if moved {
+            tracing::debug!(layer = info.index, "entries under symlinked parents: reading the layer again in order");
+            replay.stats.reread_layers.push(info.index);
+            visitor = make_visitor(info);
+            let (seen, abort) = (AtomicU64::new(0), AtomicBool::new(false));
+            let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, Some(&landed));
+            read_layer(&mut scanner, descriptor, open(descriptor)?, info, limits)?;
+            visitor.layer_done(info)?;
         }
-        match first_error {
-            Some(e) => Err(e),
-            None if out.len() == layers.len() => Ok(out),
-            None => Err(Error::Visitor("a layer read thread stopped without a result".into())),
+        for (path, opaque, removed) in &deletions {
+            visitor.deleted(&Deletion { path, opaque: *opaque, layer: info, removed: *removed })?;
+        }
+        replay.visitors.push(visitor);
+        Ok(())
+    }
+}
+
+/// The in-order replay of layers read out of order.
+struct Replay<V> {
+    view: SquashedView,
+    stats: WalkStats,
+    /// One per layer replayed so far; its length is the next layer to replay.
+    visitors: Vec<V>,
+    /// Layers read but not yet replayable (a layer below is still being read).
+    pending: BTreeMap<usize, Scanned<V>>,
+    /// The failure of the lowest layer that failed, which names the walk's error.
+    error: Option<(usize, Error)>,
+    layers: usize,
+}
+
+impl<V: LayerVisitor + Send> Replay<V> {
+    fn new(layers: usize) -> Self {
+        Replay {
+            view: SquashedView::default(),
+            stats: WalkStats::default(),
+            visitors: Vec::with_capacity(layers),
+            pending: BTreeMap::new(),
+            error: None,
+            layers,
         }
     }
 
-    /// Apply the records in layer order, deliver deletions, and re-read the layers whose
-    /// entries were shown under a path other than where they landed.
-    fn replay(&self, scanned: Vec<Scanned<V>>) -> Result<(Vec<V>, SquashedView, WalkStats)> {
-        let Job { layers, infos, make_visitor, open, limits, .. } = self;
-        let mut view = SquashedView::default();
-        let mut stats = WalkStats::default();
-        let mut visitors = Vec::with_capacity(scanned.len());
-        for (Scanned { mut visitor, records }, (info, descriptor)) in
-            scanned.into_iter().zip(infos.iter().zip(layers.iter()))
-        {
-            view.layers.push(info.clone());
-            let mut deletions = Vec::new();
-            let mut landed = Vec::with_capacity(records.len());
-            let mut moved = false;
-            for record in &records {
-                match view.apply(record, info.index) {
-                    Applied::Nothing => landed.push(None),
-                    Applied::Deleted { path, opaque, removed } => {
-                        deletions.push((path, opaque, removed));
-                        landed.push(None);
-                    }
-                    Applied::Object { path, kind } => {
-                        moved |= path != record.path || record.class != Class::Object(kind.clone());
-                        landed.push(Some((path, kind)));
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// Take layer `index`'s read and replay every layer that is now next in order.
+    fn offer<F, O, R>(&mut self, job: &Job<'_, F, O>, index: usize, outcome: Result<Scanned<V>>, abort: &AtomicBool)
+    where
+        F: Fn(&LayerInfo) -> V + Sync,
+        O: Fn(&Descriptor) -> Result<R> + Sync,
+        R: Read + Send,
+    {
+        match outcome {
+            // stopped because another layer failed: that one names the error
+            Err(Error::Visitor(m)) if m == ABORTED => {}
+            Err(e) => self.fail(index, e, abort),
+            Ok(scanned) => {
+                self.pending.insert(index, scanned);
+                while !self.failed() {
+                    let next = self.visitors.len();
+                    let Some(scanned) = self.pending.remove(&next) else { break };
+                    if let Err(e) = job.replay_layer(self, scanned) {
+                        self.fail(next, e, abort);
                     }
                 }
             }
-            if moved {
-                tracing::debug!(
-                    layer = info.index,
-                    "entries under symlinked parents: reading the layer again in order"
-                );
-                stats.reread_layers.push(info.index);
-                visitor = make_visitor(info);
-                let (seen, abort) = (AtomicU64::new(0), AtomicBool::new(false));
-                let mut scanner = Scanner::new(&mut visitor, limits, &seen, &abort, Some(&landed));
-                read_layer(&mut scanner, descriptor, open(descriptor)?, info, limits)?;
-                visitor.layer_done(info)?;
-            }
-            for (path, opaque, removed) in &deletions {
-                visitor.deleted(&Deletion { path, opaque: *opaque, layer: info, removed: *removed })?;
-            }
-            visitors.push(visitor);
         }
-        Ok((visitors, view, stats))
+    }
+
+    fn fail(&mut self, index: usize, error: Error, abort: &AtomicBool) {
+        abort.store(true, Ordering::Relaxed);
+        self.pending.clear();
+        if self.error.as_ref().is_none_or(|(at, _)| index < *at) {
+            self.error = Some((index, error));
+        }
+    }
+
+    fn finish(self) -> Result<(Vec<V>, SquashedView, WalkStats)> {
+        if let Some((_, e)) = self.error {
+            return Err(e);
+        }
+        if self.visitors.len() != self.layers {
+            return Err(Error::Visitor("a layer read thread stopped without a result".into()));
+        }
+        Ok((self.visitors, self.view, self.stats))
     }
 }
 
