@@ -624,15 +624,17 @@ fn keyless_log_inclusion_is_checked() {
     assert_eq!(refused_at(verify(&w, &v, &b, ARTIFACT)), VerifyStep::Checkpoint);
 }
 
+/// `w.bundle` after `edit`, parsed.
+fn edited(w: &World, edit: &dyn Fn(&mut Value)) -> Bundle {
+    let mut b = w.bundle.clone();
+    edit(&mut b);
+    Bundle::from_json(&b.to_string()).expect("bundle")
+}
+
 #[test]
 fn other_bundle_shapes_keep_sigstore_verify_log_inclusion() {
     let (w, _) = good_keyless();
-    let shaped = |edit: &dyn Fn(&mut Value)| {
-        let mut b = w.bundle.clone();
-        edit(&mut b);
-        let bundle: Bundle = Bundle::from_json(&b.to_string()).expect("bundle");
-        tlog::TlogChecker::applies(&bundle)
-    };
+    let shaped = |edit: &dyn Fn(&mut Value)| tlog::TlogChecker::applies(&edited(&w, edit));
     assert!(shaped(&|_| {}));
     assert!(!shaped(&|b| b["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into()));
     assert!(!shaped(&|b| b["verificationMaterial"]["tlogEntries"] = json!([])));
@@ -643,4 +645,90 @@ fn other_bundle_shapes_keep_sigstore_verify_log_inclusion() {
         b["verificationMaterial"]["tlogEntries"][0].as_object_mut().map(|e| e.remove("integratedTime"));
     }));
     assert!(!shaped(&|b| b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"] = "0.0.2".into()));
+}
+
+// ---- keyless log-entry consistency (checked by `consistency` for hashedrekord 0.0.1) ----
+
+/// `w.bundle` whose log entry is `body`, properly logged: SET, inclusion proof and checkpoint
+/// all verify, so only the consistency check can refuse it.
+fn relogged(w: &World, body: &[u8]) -> Value {
+    let log_id = sha256(w.log.public_key_der().expect("spki").as_bytes());
+    let mut b = w.bundle.clone();
+    let entry = &mut b["verificationMaterial"]["tlogEntries"][0];
+    let time: i64 = entry["integratedTime"].as_str().and_then(|t| t.parse().ok()).expect("time");
+    let (h0, h1, h2, h3) = (leaf(b"other-0"), leaf(body), leaf(b"other-2"), leaf(b"other-3"));
+    let h23 = node(&h2, &h3);
+    let root_hash = node(&node(&h0, &h1), &h23);
+    entry["canonicalizedBody"] = B64.encode(body).into();
+    entry["inclusionPromise"]["signedEntryTimestamp"] = set(&w.log, body, time, &log_id, 1).into();
+    entry["inclusionProof"]["rootHash"] = B64.encode(root_hash).into();
+    entry["inclusionProof"]["hashes"] = json!([B64.encode(h0), B64.encode(h23)]);
+    entry["inclusionProof"]["checkpoint"]["envelope"] = checkpoint(&w.log, &root_hash, 4).into();
+    b
+}
+
+/// `w.body` with the JSON string value `from` replaced by `to`.
+fn body_replacing(w: &World, from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(w.body.clone()).expect("utf8");
+    assert!(text.contains(from), "{from} not in the body");
+    text.replacen(from, to, 1).into_bytes()
+}
+
+#[test]
+fn keyless_log_entry_consistency_is_checked() {
+    let (w, v) = good_keyless();
+    let bundle = parse_bundle(w.bundle.to_string().as_bytes(), &BundleLimits::default()).expect("bundle");
+    assert!(consistency::applies(&bundle), "this shape is checked by `consistency`");
+    // Re-logging the same body changes nothing.
+    verify(&w, &v, &relogged(&w, &w.body), ARTIFACT).expect("relogged original verifies");
+
+    let body: Value = serde_json::from_slice(&w.body).expect("body");
+    let spec = &body["spec"];
+    let (digest, sig, pem) = (
+        spec["data"]["hash"]["value"].as_str().expect("digest"),
+        spec["signature"]["content"].as_str().expect("sig"),
+        spec["signature"]["publicKey"]["content"].as_str().expect("pem"),
+    );
+    let other_leaf = leaf_cert(&ca(), None).1;
+    let other_pem = B64.encode(sigstore_types::DerCertificate::new(other_leaf).to_pem());
+    let other_sig = B64.encode(sign(&w.signer, b"another artifact"));
+    let other_digest = hex::encode(sha256(b"another artifact"));
+    let refused: [(&str, Vec<u8>); 8] = [
+        ("another certificate", body_replacing(&w, pem, &other_pem)),
+        ("another signature", body_replacing(&w, sig, &other_sig)),
+        ("another digest", body_replacing(&w, digest, &other_digest)),
+        ("another digest algorithm", body_replacing(&w, r#""algorithm":"sha256""#, r#""algorithm":"sha512""#)),
+        ("another kind", body_replacing(&w, r#""kind":"hashedrekord""#, r#""kind":"rekord""#)),
+        ("malformed JSON", body_replacing(&w, r#""spec":{"#, r#""spec":["#)),
+        ("malformed base64 certificate", body_replacing(&w, pem, "%%%")),
+        ("malformed PEM", body_replacing(&w, pem, &B64.encode("-----BEGIN CERTIFICATE-----\nAAAA\n"))),
+    ];
+    for (what, body) in refused {
+        let step = refused_at(verify(&w, &v, &relogged(&w, &body), ARTIFACT));
+        assert_eq!(step, VerifyStep::LogEntry, "{what}");
+    }
+}
+
+#[test]
+fn other_bundle_shapes_keep_sigstore_verify_consistency_check() {
+    let (w, _) = good_keyless();
+    let shaped = |edit: &dyn Fn(&mut Value)| consistency::applies(&edited(&w, edit));
+    assert!(shaped(&|_| {}));
+    assert!(!shaped(&|b| {
+        b["messageSignature"].as_object_mut().map(|m| m.remove("messageDigest"));
+    }));
+    assert!(!shaped(&|b| b["messageSignature"]["messageDigest"]["algorithm"] = "SHA2_384".into()));
+    assert!(!shaped(&|b| b["verificationMaterial"]["tlogEntries"] = json!([])));
+    assert!(!shaped(&|b| b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"] = "0.0.2".into()));
+}
+
+#[test]
+fn a_keyless_entry_of_another_kind_is_refused_by_sigstore_verify() {
+    // The entry says dsse: `consistency` stands aside and sigstore-verify's step refuses it.
+    let (w, v) = good_keyless();
+    let mut b = relogged(&w, &w.body);
+    b["verificationMaterial"]["tlogEntries"][0]["kindVersion"] = json!({"kind": "dsse", "version": "0.0.1"});
+    let bundle = Bundle::from_json(&b.to_string()).expect("bundle");
+    assert!(!consistency::applies(&bundle));
+    assert!(verify(&w, &v, &b, ARTIFACT).is_err());
 }
