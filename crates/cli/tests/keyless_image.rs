@@ -135,21 +135,7 @@ impl Repo {
     /// Attach `bundle` as a cosign v3 referrer of `subject`.
     fn attach_bundle(&self, subject: &Descriptor, bundle: &serde_json::Value) {
         let bytes = bundle.to_string().into_bytes();
-        let layer = Descriptor::for_bytes(media_type::SIGSTORE_BUNDLE_V03, &bytes);
-        let mut config = Descriptor::for_bytes(media_type::OCI_EMPTY, media_type::OCI_EMPTY_DATA);
-        config.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.into());
-        let m = ImageManifest {
-            schema_version: 2,
-            media_type: Some(media_type::OCI_MANIFEST.into()),
-            artifact_type: Some(media_type::SIGSTORE_BUNDLE_V03.into()),
-            config: config.clone(),
-            layers: vec![layer.clone()],
-            subject: Some(subject.clone()),
-            annotations: Some(BTreeMap::from([
-                (media_type::ANNOTATION_BUNDLE_CONTENT.into(), "dsse-envelope".into()),
-                (media_type::ANNOTATION_BUNDLE_PREDICATE_TYPE.into(), "https://sigstore.dev/cosign/sign/v1".into()),
-            ])),
-        };
+        let (m, layer, config) = common::bundle_referrer(subject, &bytes, "https://sigstore.dev/cosign/sign/v1", None);
         self.put(&m, &[(&layer, &bytes), (&config, media_type::OCI_EMPTY_DATA)], None);
     }
 

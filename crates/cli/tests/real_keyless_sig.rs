@@ -104,11 +104,7 @@ fn expect(image: &str, extra: &[&str], want: i32) -> (String, String) {
 /// root of the shared conformance suite: the peer must agree with chainseal's verdict.
 fn cosign_agrees(image: &str, want_ok: bool) {
     let cosign = common::tool("cosign");
-    let conformance = std::env::var_os("CHAINSEAL_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"));
-    let root = conformance.join("trusted-roots/production.trusted_root.json");
-    assert!(root.is_file(), "{} is missing: set CHAINSEAL_CONFORMANCE", root.display());
+    let root = common::production_trusted_root();
     let home = tempfile::tempdir().unwrap();
     let o = Command::new(cosign)
         .env("HOME", home.path())

@@ -93,3 +93,48 @@ pub(crate) fn code(cmd: &mut Command, want: i32) -> Output {
 pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The referrer manifest cosign v3 writes for a DSSE `bundle` about `subject` (annotated with
+/// the bundle content, `predicate_type` and, when given, the creation time), with the bundle
+/// layer and the empty config it names.
+pub(crate) fn bundle_referrer(
+    subject: &chainseal::oci::manifest::Descriptor,
+    bundle: &[u8],
+    predicate_type: &str,
+    created: Option<&str>,
+) -> (chainseal::oci::manifest::ImageManifest, chainseal::oci::manifest::Descriptor, chainseal::oci::manifest::Descriptor)
+{
+    use chainseal::oci::manifest::{Descriptor, ImageManifest};
+    use chainseal::oci::media_type;
+    let layer = Descriptor::for_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
+    let mut config = Descriptor::for_bytes(media_type::OCI_EMPTY, media_type::OCI_EMPTY_DATA);
+    config.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.into());
+    let mut annotations = std::collections::BTreeMap::from([
+        (media_type::ANNOTATION_BUNDLE_CONTENT.to_string(), "dsse-envelope".to_string()),
+        (media_type::ANNOTATION_BUNDLE_PREDICATE_TYPE.to_string(), predicate_type.to_string()),
+    ]);
+    if let Some(t) = created {
+        annotations.insert(media_type::ANNOTATION_CREATED.to_string(), t.to_string());
+    }
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(media_type::OCI_MANIFEST.into()),
+        artifact_type: Some(media_type::SIGSTORE_BUNDLE_V03.into()),
+        config: config.clone(),
+        layers: vec![layer.clone()],
+        subject: Some(subject.clone()),
+        annotations: Some(annotations),
+    };
+    (manifest, layer, config)
+}
+
+/// The production trusted root of the shared conformance suite (`CHAINSEAL_CONFORMANCE`, else
+/// `../shared/conformance` beside the workspace), for peers run offline.
+pub(crate) fn production_trusted_root() -> PathBuf {
+    let conformance = std::env::var_os("CHAINSEAL_CONFORMANCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"));
+    let root = conformance.join("trusted-roots/production.trusted_root.json");
+    assert!(root.is_file(), "{} is missing: set CHAINSEAL_CONFORMANCE", root.display());
+    root
+}
