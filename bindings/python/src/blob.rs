@@ -211,7 +211,8 @@ pub(crate) fn verify_bundle(
     trusted_root: Option<PathBuf>,
     staging: bool,
 ) -> PyResult<BlobVerification> {
-    let req = request(
+    verify_blob(
+        py,
         artifact,
         bundle,
         key,
@@ -222,6 +223,5 @@ pub(crate) fn verify_bundle(
         claims,
         trusted_root,
         staging,
-    )?;
-    run(py, req)
+    )
 }

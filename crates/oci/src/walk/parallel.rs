@@ -220,7 +220,7 @@ where
                     landed.push(None);
                 }
                 Applied::Object { path, kind } => {
-                    moved |= path != record.path || record.class != Class::Object(kind.clone());
+                    moved |= path != record.path || !matches!(&record.class, Class::Object(k) if *k == kind);
                     landed.push(Some((path, kind)));
                 }
             }
