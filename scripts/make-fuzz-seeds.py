@@ -218,6 +218,11 @@ def main():
                     "bbo3Lrb4yNdknTCIxO65oWGSnXWEqwU0C9JWjls0Gq9yDIiqxmKLFGLh0w==\n-----END PUBLIC KEY-----\n")
     put("key_file", "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
 
+    # --- scrypt: [log_n byte, r/p byte, length byte, password length, password + salt]
+    put("scrypt", b"\x03\x07\x1f\x04pass salt")
+    put("scrypt", b"\x08\x03\x3f\x00")
+    put("scrypt", b"\x0f\x00\x1f\x08password" + bytes(32))
+
     # --- DSSE, in-toto, simple signing
     import base64
     st = {"_type": "https://in-toto.io/Statement/v1",

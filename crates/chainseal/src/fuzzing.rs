@@ -7,6 +7,7 @@ pub fn targets() -> Vec<(&'static str, fn(&[u8]))> {
     all.extend_from_slice(chainseal_oci::fuzzing::TARGETS);
     all.extend_from_slice(chainseal_sign::fuzzing::TARGETS);
     all.extend_from_slice(chainseal_sbom::fuzzing::TARGETS);
+    all.extend_from_slice(chainseal_scrypt::fuzzing::TARGETS);
     all
 }
 

@@ -10,7 +10,7 @@
 //! 32 bytes)`; the cipher is NaCl secretbox (XSalsa20-Poly1305) with the 16-byte tag first, as Go's
 //! `secretbox.Seal` lays it out (secure-systems-lab/go-securesystemslib `encrypted/encrypted.go`).
 //! The JSON envelope is written by hand-ordered serde structs because its field order must match
-//! Go's `json.Marshal` of the same structs; the crypto comes from `scrypt` and `crypto_secretbox`.
+//! Go's `json.Marshal` of the same structs; the crypto comes from `chainseal-scrypt` and `crypto_secretbox`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -65,10 +65,9 @@ struct Cipher {
 }
 
 fn derive_key(password: &[u8], salt: &[u8], log_n: u8) -> Result<Zeroizing<[u8; 32]>> {
-    // scrypt 0.12 mixes blocks with SSE2 on x86-64 (~20% faster than 0.11's scalar code here).
-    let params = scrypt::Params::new(log_n, 8, 1).map_err(|_| Error::Crypto("scrypt parameters"))?;
+    let params = chainseal_scrypt::Params::new(log_n, 8, 1).map_err(|_| Error::Crypto("scrypt parameters"))?;
     let mut key = Zeroizing::new([0u8; 32]);
-    scrypt::scrypt(password, salt, &params, key.as_mut()).map_err(|_| Error::Crypto("scrypt"))?;
+    chainseal_scrypt::scrypt(password, salt, &params, key.as_mut()).map_err(|_| Error::Crypto("scrypt"))?;
     Ok(key)
 }
 
