@@ -161,25 +161,34 @@ pub async fn sign_image_async(input: &str, key: &SigningKey, options: &SignImage
     sign_prepared(prepared, key, options).await
 }
 
-/// Sign an image with the key `load_key` returns, loading it on a blocking thread while the
-/// image is resolved and the registry connection prepared (blocking). Decrypting a cosign key
-/// file (scrypt) is the slowest step of signing; this overlaps it with the network round trips
-/// that do not need the key. A key error is reported as soon as it happens, before (and
-/// instead of) any registry error: the registry work still under way is dropped (an upload
-/// session it had opened is left for the registry to expire).
+/// Sign an image with the key `load_key` returns, loading it on its own thread while the image
+/// is resolved and the registry connection prepared (blocking). Decrypting a cosign key file
+/// (scrypt) is the slowest step of signing; this overlaps it with the network round trips that
+/// do not need the key. The thread starts before the async runtime, so the decryption starts
+/// first. A key error is reported as soon as it happens, before (and instead of) any registry
+/// error: the registry work still under way is dropped (an upload session it had opened is
+/// left for the registry to expire).
 pub fn sign_image_loading_key<F>(input: &str, load_key: F, options: &SignImageOptions) -> Result<SignImageReport>
 where
     F: FnOnce() -> Result<SigningKey> + Send + 'static,
 {
-    let loaded = |joined: std::result::Result<Result<SigningKey>, tokio::task::JoinError>| {
-        joined.map_err(|e| Error::InvalidInput(format!("loading the signing key stopped unexpectedly: {e}")))?
+    let (send_key, key_loaded) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("load-key".into())
+        .spawn(move || {
+            // The receiver is gone only if signing already failed; the key is dropped then.
+            let _ = send_key.send(load_key());
+        })
+        .map_err(|e| Error::InvalidInput(format!("could not start a thread to load the signing key: {e}")))?;
+    let loaded = |received: std::result::Result<Result<SigningKey>, tokio::sync::oneshot::error::RecvError>| {
+        received.map_err(|_| Error::InvalidInput("loading the signing key stopped unexpectedly".into()))?
     };
     crate::sign::runtime()?.block_on(async {
-        let mut key_task = tokio::task::spawn_blocking(load_key);
+        let mut key_loaded = key_loaded;
         let preparing = prepare(input, options);
         tokio::pin!(preparing);
         let (prepared, key) = tokio::select! {
-            prepared = &mut preparing => match loaded(key_task.await) {
+            prepared = &mut preparing => match loaded(key_loaded.await) {
                 Ok(key) => (prepared?, key),
                 Err(e) => {
                     if let Ok(p) = prepared {
@@ -188,7 +197,7 @@ where
                     return Err(e);
                 }
             },
-            key = &mut key_task => {
+            key = &mut key_loaded => {
                 let key = loaded(key)?;
                 (preparing.await?, key)
             }

@@ -1,18 +1,22 @@
 //! scrypt's table V: N entries of 2r blocks, held in chunks of about 2 MiB.
 //!
 //! The first ROMix loop writes the entries in order. When the table is large, a helper thread
-//! allocates the chunks ahead of it and writes to every page, so that the page faults of
-//! fresh memory are taken on another core while this one hashes. Without the helper (small
-//! tables, or no thread available) chunks are allocated when first reached.
+//! maps the chunks ahead of it with their pages already faulted in (`MAP_POPULATE`: one system
+//! call per chunk instead of a trap per page), so that this work is done on another core while
+//! this one hashes. Without the helper (small tables, or no thread available) chunks are heap
+//! memory allocated when first reached.
 
 use std::sync::mpsc::{Receiver, channel};
 
+use memmap2::{MmapMut, MmapOptions};
 use zeroize::Zeroize as _;
 
 use crate::salsa::Block;
 
 /// Bytes per chunk.
 const CHUNK_BYTES: usize = 2 << 20;
+/// The page size heap chunks are touched at (the smallest on the targets chainseal builds for).
+const PAGE_BYTES: usize = 4096;
 /// Smallest table worth a helper thread: below this the faults cost less than a thread start.
 const PREFAULT_MIN_BYTES: usize = 8 << 20;
 
@@ -21,9 +25,56 @@ pub(crate) struct Table {
     entries: usize,
     blocks_per_entry: usize,
     entries_per_chunk: usize,
-    chunks: Vec<Vec<Block>>,
+    chunks: Vec<Chunk>,
     /// Chunks 1.. from the helper thread, in order, when there is one.
-    prefaulted: Option<Receiver<Vec<Block>>>,
+    prefaulted: Option<Receiver<Chunk>>,
+}
+
+/// One chunk of the table.
+enum Chunk {
+    /// An anonymous mapping (page-aligned, so it holds blocks exactly).
+    Mapped(MmapMut),
+    /// Heap memory, where no mapping could be made or none was wanted.
+    Heap(Vec<Block>),
+}
+
+impl Chunk {
+    /// `blocks` blocks whose pages are faulted in now, on the calling thread.
+    fn faulted_in(blocks: usize) -> Chunk {
+        match MmapOptions::new().len(blocks * 64).populate().map_anon() {
+            Ok(map) => Chunk::Mapped(map),
+            Err(_) => {
+                let mut heap = vec![[0; 16]; blocks];
+                // One word per page; non-zero, or the writes could be dropped as no-ops on
+                // zeroed memory. The hasher overwrites every entry before reading it.
+                for block in heap.iter_mut().step_by(PAGE_BYTES / 64) {
+                    block[0] = 1;
+                }
+                Chunk::Heap(heap)
+            }
+        }
+    }
+
+    /// `blocks` blocks of heap memory, faulted in by their first use.
+    fn lazy(blocks: usize) -> Chunk {
+        Chunk::Heap(vec![[0; 16]; blocks])
+    }
+
+    fn blocks(&self) -> &[Block] {
+        match self {
+            // Mappings start on a page boundary and hold a whole number of blocks, so the cast
+            // cannot fail.
+            Chunk::Mapped(map) => bytemuck::cast_slice(map),
+            Chunk::Heap(heap) => heap,
+        }
+    }
+
+    fn blocks_mut(&mut self) -> &mut [Block] {
+        match self {
+            Chunk::Mapped(map) => bytemuck::cast_slice_mut(map),
+            Chunk::Heap(heap) => heap,
+        }
+    }
 }
 
 impl Table {
@@ -52,18 +103,14 @@ impl Table {
         self.entries.div_ceil(self.entries_per_chunk)
     }
 
-    /// Start the thread that allocates and touches chunks 1.. (chunk 0 is needed at once, so
-    /// the caller allocates it). `None` if no thread could be started.
-    fn start_helper(&self) -> Option<Receiver<Vec<Block>>> {
+    /// Start the thread that maps chunks 1.. with their pages faulted in (chunk 0 is needed at
+    /// once, so the caller maps it). `None` if no thread could be started.
+    fn start_helper(&self) -> Option<Receiver<Chunk>> {
         let lens: Vec<usize> = (1..self.chunk_count()).map(|c| self.chunk_len(c)).collect();
         let (send, receive) = channel();
         let helper = std::thread::Builder::new().name("scrypt-table".into()).spawn(move || {
             for len in lens {
-                let mut chunk = Vec::with_capacity(len);
-                // A non-zero fill, so that the allocation is written (and faulted in) here rather
-                // than turned into lazily zeroed memory that faults on first use by the hasher.
-                chunk.resize(len, [u32::MAX; 16]);
-                if send.send(chunk).is_err() {
+                if send.send(Chunk::faulted_in(len)).is_err() {
                     return;
                 }
             }
@@ -76,22 +123,24 @@ impl Table {
         let chunk = i / self.entries_per_chunk;
         while self.chunks.len() <= chunk {
             let next = self.chunks.len();
-            let from_helper = match (&self.prefaulted, next) {
-                (Some(receive), 1..) => receive.recv().ok(),
-                _ => None,
+            let len = self.chunk_len(next);
+            let fresh = match (&self.prefaulted, next) {
+                (Some(_), 0) => Chunk::faulted_in(len),
+                // The helper's chunks arrive in order with the right lengths; if it stopped,
+                // map here.
+                (Some(receive), _) => receive.recv().unwrap_or_else(|_| Chunk::faulted_in(len)),
+                (None, _) => Chunk::lazy(len),
             };
-            // The helper's chunks arrive in order with the right lengths; if it stopped, allocate here.
-            let fresh = from_helper.unwrap_or_else(|| vec![[0; 16]; self.chunk_len(next)]);
             self.chunks.push(fresh);
         }
         let start = (i % self.entries_per_chunk) * self.blocks_per_entry;
-        &mut self.chunks[chunk][start..start + self.blocks_per_entry]
+        &mut self.chunks[chunk].blocks_mut()[start..start + self.blocks_per_entry]
     }
 
     /// Entry `j`, already written.
     pub(crate) fn entry(&self, j: usize) -> &[Block] {
         let start = (j % self.entries_per_chunk) * self.blocks_per_entry;
-        &self.chunks[j / self.entries_per_chunk][start..start + self.blocks_per_entry]
+        &self.chunks[j / self.entries_per_chunk].blocks()[start..start + self.blocks_per_entry]
     }
 
     /// Zero the table and free it, on a background thread for a large table (here if no thread
@@ -99,9 +148,9 @@ impl Table {
     pub(crate) fn wipe_in_background(self) {
         let Table { mut chunks, prefaulted, .. } = self;
         drop(prefaulted);
-        let bytes: usize = chunks.iter().map(|c| c.len() * 64).sum();
+        let bytes: usize = chunks.iter().map(|c| c.blocks().len() * 64).sum();
         if bytes >= PREFAULT_MIN_BYTES {
-            let (send, receive) = channel::<Vec<Vec<Block>>>();
+            let (send, receive) = channel::<Vec<Chunk>>();
             let wiper = std::thread::Builder::new().name("scrypt-wipe".into()).spawn(move || {
                 if let Ok(mut chunks) = receive.recv() {
                     wipe(&mut chunks);
@@ -118,8 +167,8 @@ impl Table {
     }
 }
 
-fn wipe(chunks: &mut [Vec<Block>]) {
+fn wipe(chunks: &mut [Chunk]) {
     for chunk in chunks {
-        chunk.as_flattened_mut().zeroize();
+        chunk.blocks_mut().as_flattened_mut().zeroize();
     }
 }
