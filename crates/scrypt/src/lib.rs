@@ -4,8 +4,8 @@
 //! of signing an image is this function, and about a quarter of it was not hashing. The crate
 //! allocates its 64 MiB table inside the call, so the deriving thread takes all 16,384 page faults
 //! itself (~30 ms of ~125 ms on a 2-core machine). Here the table comes in 2 MiB chunks that a
-//! helper thread allocates and touches while the first ROMix loop fills the chunks before them
-//! ([`table`]), and the filled table is wiped and freed off the caller's thread. The hashing
+//! helper thread maps with their pages faulted in while the first ROMix loop fills the chunks
+//! before them ([`table`]), and the filled table is wiped and freed off the caller's thread. The hashing
 //! itself is the same as the crate's: Salsa20/8 on SSE2 vectors in the diagonal layout
 //! ([`salsa`], through `safe_arch` so that no `unsafe` is needed), with a portable core elsewhere.
 //! Tests compare the output with RFC 7914's vectors and the `scrypt` crate (a dev-dependency),
