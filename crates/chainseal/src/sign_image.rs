@@ -172,7 +172,7 @@ pub fn sign_image_loading_key<F>(input: &str, load_key: F, options: &SignImageOp
 where
     F: FnOnce() -> Result<SigningKey> + Send + 'static,
 {
-    let (send_key, key_loaded) = tokio::sync::oneshot::channel();
+    let (send_key, mut key_loaded) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("load-key".into())
         .spawn(move || {
@@ -184,7 +184,6 @@ where
         received.map_err(|_| Error::InvalidInput("loading the signing key stopped unexpectedly".into()))?
     };
     crate::sign::runtime()?.block_on(async {
-        let mut key_loaded = key_loaded;
         let preparing = prepare(input, options);
         tokio::pin!(preparing);
         let (prepared, key) = tokio::select! {
