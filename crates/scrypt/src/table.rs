@@ -172,3 +172,51 @@ fn wipe(chunks: &mut [Chunk]) {
         chunk.blocks_mut().as_flattened_mut().zeroize();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill_and_check(table: &mut Table) {
+        let blocks_per_entry = table.blocks_per_entry;
+        for i in 0..table.entries() {
+            let entry = table.entry_mut(i);
+            assert_eq!(entry.len(), blocks_per_entry);
+            for (k, block) in entry.iter_mut().enumerate() {
+                *block = [i as u32 ^ (k as u32) << 24; 16];
+            }
+        }
+        for j in (0..table.entries()).rev() {
+            for (k, block) in table.entry(j).iter().enumerate() {
+                assert_eq!(*block, [j as u32 ^ (k as u32) << 24; 16], "entry {j} block {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn small_tables_have_no_helper_and_large_ones_do() {
+        assert!(Table::new(1 << 10, 16).prefaulted.is_none(), "1 MiB");
+        assert!(Table::new(1 << 13, 16).prefaulted.is_some(), "8 MiB");
+    }
+
+    #[test]
+    fn entries_hold_what_was_written_across_chunks() {
+        // 16 MiB in 8 chunks from the helper; and an entry size that leaves a short last chunk.
+        fill_and_check(&mut Table::new(1 << 14, 16));
+        fill_and_check(&mut Table::new(1 << 14, 10));
+        fill_and_check(&mut Table::new(3, 1));
+    }
+
+    #[test]
+    fn a_helper_that_stops_early_is_replaced_by_mapping_here() {
+        let mut table = Table::new(1 << 14, 16);
+        let (send, receive) = channel();
+        send.send(Chunk::faulted_in(table.chunk_len(1))).expect("receiver alive");
+        drop(send);
+        // One chunk arrives, then the helper is gone: the rest are mapped on this thread.
+        table.prefaulted = Some(receive);
+        fill_and_check(&mut table);
+        assert_eq!(table.chunks.len(), table.chunk_count());
+        table.wipe_in_background();
+    }
+}
