@@ -1,7 +1,8 @@
 //! Fuzzing harness bodies (`fuzz/fuzz_targets/scrypt.rs` calls them; so does the corpus replay
 //! test of the `chainseal` crate). Not a stable API.
 //!
-//! The harness compares [`crate::scrypt`] (and its portable core) with [`reference`], a literal
+//! The harness compares [`crate::scrypt`] (the core found at run time, AVX-512 where the CPU has
+//! it) and the target's always-present and portable cores with [`reference`], a literal
 //! transcription of RFC 7914 that shares nothing with the fast path but PBKDF2: plain byte
 //! blocks, one contiguous table, the RFC's scalar Salsa20/8.
 
@@ -21,12 +22,14 @@ pub fn scrypt(data: &[u8]) {
     let params = Params::new(log_n, r, p);
     assert!(params.is_ok(), "log_n={log_n} r={r} p={p} refused");
     let Ok(params) = params else { return };
-    let (mut fast, mut portable) = (vec![0u8; len], vec![0u8; len]);
+    let (mut fast, mut native, mut portable) = (vec![0u8; len], vec![0u8; len], vec![0u8; len]);
     let derived = crate::scrypt(password, salt, &params, &mut fast);
-    let derived_portable = crate::scrypt_with::<salsa::Portable>(password, salt, &params, &mut portable);
-    assert!(derived.is_ok() && derived_portable.is_ok(), "small parameters refused");
+    let derived_native = crate::scrypt_with(salsa::Native::default(), password, salt, &params, &mut native);
+    let derived_portable = crate::scrypt_with(salsa::Portable, password, salt, &params, &mut portable);
+    assert!(derived.is_ok() && derived_native.is_ok() && derived_portable.is_ok(), "small parameters refused");
     let expected = reference(password, salt, log_n, r as usize, p as usize, len);
     assert_eq!(fast, expected, "log_n={log_n} r={r} p={p} len={len}");
+    assert_eq!(native, expected, "always-present core: log_n={log_n} r={r} p={p} len={len}");
     assert_eq!(portable, expected, "portable core: log_n={log_n} r={r} p={p} len={len}");
 }
 

@@ -6,10 +6,19 @@
 //! itself (~30 ms of ~125 ms on a 2-core machine). Here the table comes in 2 MiB chunks that a
 //! helper thread maps with their pages faulted in while the first ROMix loop fills the chunks
 //! before them ([`table`]), and the filled table is wiped and freed off the caller's thread. The hashing
-//! itself is the same as the crate's: Salsa20/8 on SSE2 vectors in the diagonal layout
-//! ([`salsa`], through `safe_arch` so that no `unsafe` is needed), with a portable core elsewhere.
+//! is Salsa20/8 on 128-bit vectors in the diagonal layout, as in the crate ([`salsa`]), with two
+//! differences that make it faster:
+//! - on CPUs with AVX-512 (found at run time through `pulp`), each quarter-round step ends in one
+//!   three-input XOR, which takes the step from 4 cycles to 3 (all of the first loop is these
+//!   steps, one after another);
+//! - the second loop asks for all 16 cache lines of each randomly chosen entry at once
+//!   ([`romix`]), instead of waiting for them one by one.
+//!
+//! Elsewhere it runs on SSE2 (through `safe_arch`), or a portable core. No `unsafe` is needed.
+//!
 //! Tests compare the output with RFC 7914's vectors and the `scrypt` crate (a dev-dependency),
-//! the `scrypt` fuzz target with a literal transcription of the RFC ([`fuzzing::reference`]), and
+//! each core with the portable one, the `scrypt` fuzz target every core with a literal
+//! transcription of the RFC ([`fuzzing::reference`]), and
 //! `benches/scrypt.rs` compares the speed with the crate's.
 //!
 //! PBKDF2-HMAC-SHA256 comes from aws-lc-rs.
@@ -107,10 +116,20 @@ impl std::error::Error for Error {}
 /// Intermediate values derived from the password are wiped after use; the table is wiped by a
 /// background thread before it is freed.
 pub fn scrypt(password: &[u8], salt: &[u8], params: &Params, output: &mut [u8]) -> Result<(), Error> {
-    scrypt_with::<salsa::Native>(password, salt, params, output)
+    #[cfg(target_arch = "x86_64")]
+    if let Some(core) = salsa::Avx512::detect() {
+        return scrypt_with(core, password, salt, params, output);
+    }
+    scrypt_with(salsa::Native::default(), password, salt, params, output)
 }
 
-fn scrypt_with<C: salsa::Core>(password: &[u8], salt: &[u8], params: &Params, output: &mut [u8]) -> Result<(), Error> {
+fn scrypt_with<C: salsa::Core>(
+    core: C,
+    password: &[u8],
+    salt: &[u8],
+    params: &Params,
+    output: &mut [u8],
+) -> Result<(), Error> {
     if output.is_empty() || output.len() > MAX_OUTPUT_BYTES {
         return Err(Error::OutputLength(output.len()));
     }
@@ -120,7 +139,7 @@ fn scrypt_with<C: salsa::Core>(password: &[u8], salt: &[u8], params: &Params, ou
     pbkdf2_sha256(password, salt, &mut b);
     let mut table = table::Table::new(1usize << params.log_n, 2 * r);
     for chunk in b.chunks_exact_mut(block_bytes) {
-        romix::romix::<C>(chunk, &mut table);
+        core.romix(chunk, &mut table);
     }
     table.wipe_in_background();
     pbkdf2_sha256(password, &b, output);

@@ -6,6 +6,15 @@
 //! turns the columns into the rows of the next round. Blocks stay in this order for the whole
 //! ROMix; [`to_pivoted`] and [`from_pivoted`] convert at its edges. XOR and addition act word
 //! by word, and word `x0` stays first, so neither BlockMix nor Integerify notices the order.
+//!
+//! The round schedule is written once ([`Core::salsa8_xor`]); each core supplies the row
+//! operations. Every quarter-round step is `x ^= (a + b) <<< k`, one step waiting for the one
+//! before, so a core's speed is the latency of that step: 4 cycles on SSE2 (add, the two shifts
+//! side by side, or, xor), 3 with AVX-512's three-input logic (add, shifts, one `vpternlogd`
+//! for `x ^ left ^ right`). AVX-512's own rotate (`vprold`) takes two cycles on AMD's Zen cores
+//! and so gains nothing there.
+
+use crate::table::Table;
 
 /// One 64-byte block in the pivoted word order.
 pub(crate) type Block = [u32; 16];
@@ -13,16 +22,69 @@ pub(crate) type Block = [u32; 16];
 /// Where each stored word comes from: `stored[i] = x[PIVOT[i]]`.
 const PIVOT: [usize; 16] = [0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11];
 
-/// A Salsa20/8 implementation.
-pub(crate) trait Core {
+/// A Salsa20/8 implementation: the operations on one row of four 32-bit lanes that the round
+/// schedule needs. A core is a value so that one found at run time (AVX-512) can carry the
+/// token that proves the CPU has it.
+pub(crate) trait Core: Copy {
+    /// One row in registers.
+    type Row: Copy;
+    /// Load four lanes.
+    fn load(self, lanes: [u32; 4]) -> Self::Row;
+    /// Store four lanes.
+    fn store(self, row: Self::Row) -> [u32; 4];
+    /// Lane-wise wrapping addition.
+    fn add(self, a: Self::Row, b: Self::Row) -> Self::Row;
+    /// Lane-wise XOR.
+    fn xor(self, a: Self::Row, b: Self::Row) -> Self::Row;
+    /// `x ^ (t <<< L)` lane-wise; `R` is `32 - L` (const generics cannot compute it).
+    fn xor_rotl<const L: i32, const R: i32>(self, x: Self::Row, t: Self::Row) -> Self::Row;
+    /// Lanes moved left by one place: `[a b c d]` becomes `[b c d a]`.
+    fn lanes_left1(self, row: Self::Row) -> Self::Row;
+    /// Lanes moved left by two places.
+    fn lanes_left2(self, row: Self::Row) -> Self::Row;
+    /// Lanes moved left by three places.
+    fn lanes_left3(self, row: Self::Row) -> Self::Row;
+
     /// `x = Salsa20/8(x ^ y)` on pivoted blocks.
-    fn salsa8_xor(x: &mut Block, y: &Block);
+    #[inline(always)]
+    fn salsa8_xor(self, x: &mut Block, y: &Block) {
+        let input: [Self::Row; 4] =
+            core::array::from_fn(|i| self.xor(self.load(row_of(x, i)), self.load(row_of(y, i))));
+        let [mut a, mut b, mut c, mut d] = input;
+        for _ in 0..8 {
+            b = self.xor_rotl::<7, 25>(b, self.add(a, d));
+            c = self.xor_rotl::<9, 23>(c, self.add(b, a));
+            d = self.xor_rotl::<13, 19>(d, self.add(c, b));
+            a = self.xor_rotl::<18, 14>(a, self.add(d, c));
+            // Columns become rows (and back): lanes of d move by 1, of c by 2, of b by 3, and b
+            // and d trade places.
+            let next_b = self.lanes_left1(d);
+            c = self.lanes_left2(c);
+            d = self.lanes_left3(b);
+            b = next_b;
+        }
+        for (i, (v, start)) in [a, b, c, d].into_iter().zip(input).enumerate() {
+            x[4 * i..4 * i + 4].copy_from_slice(&self.store(self.add(v, start)));
+        }
+    }
+
+    /// Run [`crate::romix::romix`] with this core, inside whatever the core needs (the CPU
+    /// features it was found with).
+    #[inline(always)]
+    fn romix(self, b: &mut [u8], table: &mut Table) {
+        crate::romix::romix(self, b, table);
+    }
 }
 
-/// The fastest core for this target.
+#[inline(always)]
+fn row_of(x: &Block, i: usize) -> [u32; 4] {
+    [x[4 * i], x[4 * i + 1], x[4 * i + 2], x[4 * i + 3]]
+}
+
+/// The fastest core this target always has (see [`fastest`] for the one found at run time).
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
 pub(crate) type Native = Sse2;
-/// The fastest core for this target.
+/// The fastest core this target always has.
 #[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")))]
 pub(crate) type Native = Portable;
 
@@ -41,90 +103,167 @@ pub(crate) fn from_pivoted(block: &Block, bytes: &mut [u8]) {
 /// Salsa20/8 on SSE2 vectors, one row per register (the layout libsodium and the `scrypt` crate
 /// use). SSE2 is part of every x86-64 target, so `safe_arch` offers these as safe functions.
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Sse2;
 
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-mod sse2 {
-    use safe_arch::{
-        add_i32_m128i, bitor_m128i, bitxor_m128i, m128i, shl_imm_u32_m128i, shr_imm_u32_m128i, shuffle_ai_f32_all_m128i,
-    };
-
-    use super::{Block, Core, Sse2};
+impl Core for Sse2 {
+    type Row = safe_arch::m128i;
 
     #[inline(always)]
-    fn row(x: &Block, i: usize) -> m128i {
-        m128i::from([x[4 * i], x[4 * i + 1], x[4 * i + 2], x[4 * i + 3]])
+    fn load(self, lanes: [u32; 4]) -> Self::Row {
+        lanes.into()
     }
-
-    /// Rotate each lane left by `L` (`R` = 32 - `L`: const generics cannot compute it).
     #[inline(always)]
-    fn rotl<const L: i32, const R: i32>(v: m128i) -> m128i {
-        bitor_m128i(shl_imm_u32_m128i::<L>(v), shr_imm_u32_m128i::<R>(v))
+    fn store(self, row: Self::Row) -> [u32; 4] {
+        row.into()
+    }
+    #[inline(always)]
+    fn add(self, a: Self::Row, b: Self::Row) -> Self::Row {
+        safe_arch::add_i32_m128i(a, b)
+    }
+    #[inline(always)]
+    fn xor(self, a: Self::Row, b: Self::Row) -> Self::Row {
+        safe_arch::bitxor_m128i(a, b)
+    }
+    #[inline(always)]
+    fn xor_rotl<const L: i32, const R: i32>(self, x: Self::Row, t: Self::Row) -> Self::Row {
+        use safe_arch::{bitor_m128i, bitxor_m128i, shl_imm_u32_m128i, shr_imm_u32_m128i};
+        bitxor_m128i(x, bitor_m128i(shl_imm_u32_m128i::<L>(t), shr_imm_u32_m128i::<R>(t)))
+    }
+    #[inline(always)]
+    fn lanes_left1(self, row: Self::Row) -> Self::Row {
+        safe_arch::shuffle_ai_f32_all_m128i::<0b00_11_10_01>(row)
+    }
+    #[inline(always)]
+    fn lanes_left2(self, row: Self::Row) -> Self::Row {
+        safe_arch::shuffle_ai_f32_all_m128i::<0b01_00_11_10>(row)
+    }
+    #[inline(always)]
+    fn lanes_left3(self, row: Self::Row) -> Self::Row {
+        safe_arch::shuffle_ai_f32_all_m128i::<0b10_01_00_11>(row)
+    }
+}
+
+/// Salsa20/8 with AVX-512's three-input logic on 128-bit rows (AVX-512VL), for CPUs found to
+/// have it at run time. `pulp` checks the CPU and runs ROMix with these features enabled, so
+/// that its intrinsics are safe functions here (the workspace forbids `unsafe`).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(pub(crate) pulp::x86::V4);
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    /// The AVX-512 core, if this CPU (and its OS) support AVX-512 F, VL and the rest of x86-64-v4.
+    pub(crate) fn detect() -> Option<Avx512> {
+        pulp::x86::V4::try_new().map(Avx512)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Core for Avx512 {
+    type Row = core::arch::x86_64::__m128i;
+
+    #[inline(always)]
+    fn load(self, lanes: [u32; 4]) -> Self::Row {
+        bytemuck::cast(lanes)
+    }
+    #[inline(always)]
+    fn store(self, row: Self::Row) -> [u32; 4] {
+        bytemuck::cast(row)
+    }
+    #[inline(always)]
+    fn add(self, a: Self::Row, b: Self::Row) -> Self::Row {
+        self.0.sse2._mm_add_epi32(a, b)
+    }
+    #[inline(always)]
+    fn xor(self, a: Self::Row, b: Self::Row) -> Self::Row {
+        self.0.sse2._mm_xor_si128(a, b)
+    }
+    #[inline(always)]
+    fn xor_rotl<const L: i32, const R: i32>(self, x: Self::Row, t: Self::Row) -> Self::Row {
+        // 0x96: the truth table of a ^ b ^ c (the shifted halves share no bits, so XOR is OR).
+        let (left, right) = (self.0.sse2._mm_slli_epi32::<L>(t), self.0.sse2._mm_srli_epi32::<R>(t));
+        self.0.avx512f._mm_ternarylogic_epi32::<0x96>(x, left, right)
+    }
+    #[inline(always)]
+    fn lanes_left1(self, row: Self::Row) -> Self::Row {
+        self.0.sse2._mm_shuffle_epi32::<0b00_11_10_01>(row)
+    }
+    #[inline(always)]
+    fn lanes_left2(self, row: Self::Row) -> Self::Row {
+        self.0.sse2._mm_shuffle_epi32::<0b01_00_11_10>(row)
+    }
+    #[inline(always)]
+    fn lanes_left3(self, row: Self::Row) -> Self::Row {
+        self.0.sse2._mm_shuffle_epi32::<0b10_01_00_11>(row)
     }
 
-    impl Core for Sse2 {
-        #[inline(always)]
-        fn salsa8_xor(x: &mut Block, y: &Block) {
-            let input: [m128i; 4] = core::array::from_fn(|i| bitxor_m128i(row(x, i), row(y, i)));
-            let [mut a, mut b, mut c, mut d] = input;
-            for _ in 0..8 {
-                b = bitxor_m128i(b, rotl::<7, 25>(add_i32_m128i(a, d)));
-                c = bitxor_m128i(c, rotl::<9, 23>(add_i32_m128i(b, a)));
-                d = bitxor_m128i(d, rotl::<13, 19>(add_i32_m128i(c, b)));
-                a = bitxor_m128i(a, rotl::<18, 14>(add_i32_m128i(d, c)));
-                // Columns become rows (and back): lanes of d move by 1, of c by 2, of b by 3,
-                // and b and d trade places.
-                let next_b = shuffle_ai_f32_all_m128i::<0b00_11_10_01>(d);
-                c = shuffle_ai_f32_all_m128i::<0b01_00_11_10>(c);
-                d = shuffle_ai_f32_all_m128i::<0b10_01_00_11>(b);
-                b = next_b;
-            }
-            for (i, (v, start)) in [a, b, c, d].into_iter().zip(input).enumerate() {
-                let lanes: [u32; 4] = add_i32_m128i(v, start).into();
-                x[4 * i..4 * i + 4].copy_from_slice(&lanes);
-            }
-        }
+    #[inline(always)]
+    fn romix(self, b: &mut [u8], table: &mut Table) {
+        self.0.vectorize(RomixWithFeatures { core: self, b, table });
+    }
+}
+
+/// ROMix as the closure `pulp` runs with the CPU features enabled: a named type, so that its
+/// call can be marked `#[inline(always)]` and the whole loop is compiled with those features.
+#[cfg(target_arch = "x86_64")]
+struct RomixWithFeatures<'a> {
+    core: Avx512,
+    b: &'a mut [u8],
+    table: &'a mut Table,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl pulp::NullaryFnOnce for RomixWithFeatures<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call(self) {
+        crate::romix::romix(self.core, self.b, self.table);
     }
 }
 
 /// Salsa20/8 on plain arrays of four lanes, for targets without SSE2 (and as the reference the
-/// SSE2 core is tested against).
+/// vector cores are tested against).
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Portable;
 
 type Lanes = [u32; 4];
 
-#[inline(always)]
-fn add(a: Lanes, b: Lanes) -> Lanes {
-    core::array::from_fn(|i| a[i].wrapping_add(b[i]))
-}
-
-#[inline(always)]
-fn xor_rotl(a: Lanes, b: Lanes, by: u32) -> Lanes {
-    core::array::from_fn(|i| a[i] ^ b[i].rotate_left(by))
-}
-
-#[inline(always)]
-fn lanes_left(a: Lanes, by: usize) -> Lanes {
-    core::array::from_fn(|i| a[(i + by) % 4])
-}
-
 impl Core for Portable {
+    type Row = Lanes;
+
     #[inline(always)]
-    fn salsa8_xor(x: &mut Block, y: &Block) {
-        let input: [Lanes; 4] = core::array::from_fn(|r| core::array::from_fn(|i| x[4 * r + i] ^ y[4 * r + i]));
-        let [mut a, mut b, mut c, mut d] = input;
-        for _ in 0..8 {
-            b = xor_rotl(b, add(a, d), 7);
-            c = xor_rotl(c, add(b, a), 9);
-            d = xor_rotl(d, add(c, b), 13);
-            a = xor_rotl(a, add(d, c), 18);
-            let next_b = lanes_left(d, 1);
-            c = lanes_left(c, 2);
-            d = lanes_left(b, 3);
-            b = next_b;
-        }
-        for (r, (v, start)) in [a, b, c, d].into_iter().zip(input).enumerate() {
-            x[4 * r..4 * r + 4].copy_from_slice(&add(v, start));
-        }
+    fn load(self, lanes: [u32; 4]) -> Lanes {
+        lanes
+    }
+    #[inline(always)]
+    fn store(self, row: Lanes) -> [u32; 4] {
+        row
+    }
+    #[inline(always)]
+    fn add(self, a: Lanes, b: Lanes) -> Lanes {
+        core::array::from_fn(|i| a[i].wrapping_add(b[i]))
+    }
+    #[inline(always)]
+    fn xor(self, a: Lanes, b: Lanes) -> Lanes {
+        core::array::from_fn(|i| a[i] ^ b[i])
+    }
+    #[inline(always)]
+    fn xor_rotl<const L: i32, const R: i32>(self, x: Lanes, t: Lanes) -> Lanes {
+        core::array::from_fn(|i| x[i] ^ t[i].rotate_left(L as u32))
+    }
+    #[inline(always)]
+    fn lanes_left1(self, row: Lanes) -> Lanes {
+        core::array::from_fn(|i| row[(i + 1) % 4])
+    }
+    #[inline(always)]
+    fn lanes_left2(self, row: Lanes) -> Lanes {
+        core::array::from_fn(|i| row[(i + 2) % 4])
+    }
+    #[inline(always)]
+    fn lanes_left3(self, row: Lanes) -> Lanes {
+        core::array::from_fn(|i| row[(i + 3) % 4])
     }
 }

@@ -1,6 +1,22 @@
 use super::*;
 use crate::salsa::{Block, Core, Portable, from_pivoted, to_pivoted};
 
+/// One core's `salsa8_xor`, as a plain function.
+type Salsa8Xor = fn(&mut Block, &Block);
+
+/// `salsa8_xor` of each vector core this machine has, by name (the portable one is the reference).
+fn vector_cores() -> Vec<(&'static str, Salsa8Xor)> {
+    let mut cores: Vec<(&'static str, Salsa8Xor)> =
+        vec![("always-present", |x, y| salsa::Native::default().salsa8_xor(x, y))];
+    #[cfg(target_arch = "x86_64")]
+    match salsa::Avx512::detect() {
+        // A plain function cannot capture the token; detecting again is cheap (cached).
+        Some(_) => cores.push(("avx512", |x, y| salsa::Avx512::detect().expect("detected once").salsa8_xor(x, y))),
+        None => eprintln!("this CPU has no AVX-512 (x86-64-v4): its core is not tested here"),
+    }
+    cores
+}
+
 fn unhex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
@@ -29,25 +45,28 @@ fn rfc7914_salsa20_8_core() {
         "a41f859c 6608cc99 3b81cacb 020cef05 044b2181 a2fd337d fd7b1c63 96682f29
          b4393168 e3c9e6bc fe6bc5b7 a06d96ba e424cc10 2c91745c 24ad673d c7618f81",
     );
-    for core in [<salsa::Native as Core>::salsa8_xor as fn(&mut Block, &Block), Portable::salsa8_xor] {
+    let portable: Salsa8Xor = |x, y| Portable.salsa8_xor(x, y);
+    for (name, core) in vector_cores().into_iter().chain([("portable", portable)]) {
         let mut x = to_pivoted(&input);
         core(&mut x, &[0; 16]);
         let mut out = [0u8; 64];
         from_pivoted(&x, &mut out);
-        assert_eq!(out.as_slice(), expected.as_slice());
+        assert_eq!(out.as_slice(), expected.as_slice(), "{name} core");
     }
 }
 
 #[test]
-fn native_and_portable_cores_agree() {
-    let mut x: Block = core::array::from_fn(|i| (i as u32).wrapping_mul(0x9e37_79b9));
-    let mut y: Block = core::array::from_fn(|i| (i as u32) ^ 0xdead_beef);
-    for _ in 0..1000 {
-        let mut native = x;
-        <salsa::Native as Core>::salsa8_xor(&mut native, &y);
-        Portable::salsa8_xor(&mut x, &y);
-        assert_eq!(native, x);
-        std::mem::swap(&mut x, &mut y);
+fn vector_and_portable_cores_agree() {
+    for (name, core) in vector_cores() {
+        let mut x: Block = core::array::from_fn(|i| (i as u32).wrapping_mul(0x9e37_79b9));
+        let mut y: Block = core::array::from_fn(|i| (i as u32) ^ 0xdead_beef);
+        for _ in 0..1000 {
+            let mut vector = x;
+            core(&mut vector, &y);
+            Portable.salsa8_xor(&mut x, &y);
+            assert_eq!(vector, x, "{name} core");
+            std::mem::swap(&mut x, &mut y);
+        }
     }
 }
 
@@ -106,12 +125,20 @@ fn cosign_parameters_use_the_helper_and_match_the_scrypt_crate() {
 }
 
 #[test]
-fn portable_core_computes_scrypt_too() {
+fn every_core_computes_scrypt() {
     for (log_n, r, p) in [(4u8, 1u32, 1u32), (10, 8, 2), (13, 8, 1)] {
         let params = Params::new(log_n, r, p).unwrap();
+        let expected = reference(b"password", b"salt", log_n, r, p, 32);
         let mut out = [0u8; 32];
-        scrypt_with::<Portable>(b"password", b"salt", &params, &mut out).unwrap();
-        assert_eq!(out.as_slice(), reference(b"password", b"salt", log_n, r, p, 32).as_slice());
+        scrypt_with(Portable, b"password", b"salt", &params, &mut out).unwrap();
+        assert_eq!(out.as_slice(), expected.as_slice(), "portable core");
+        scrypt_with(salsa::Native::default(), b"password", b"salt", &params, &mut out).unwrap();
+        assert_eq!(out.as_slice(), expected.as_slice(), "always-present core");
+        #[cfg(target_arch = "x86_64")]
+        if let Some(core) = salsa::Avx512::detect() {
+            scrypt_with(core, b"password", b"salt", &params, &mut out).unwrap();
+            assert_eq!(out.as_slice(), expected.as_slice(), "avx512 core");
+        }
     }
 }
 
