@@ -5,21 +5,22 @@
 //! allocates its 64 MiB table inside the call, so the deriving thread takes all 16,384 page faults
 //! itself (~30 ms of ~125 ms on a 2-core machine). Here the table comes in 2 MiB chunks that a
 //! helper thread maps with their pages faulted in while the first ROMix loop fills the chunks
-//! before them ([`table`]), and the filled table is wiped and freed off the caller's thread. The hashing
-//! is Salsa20/8 on 128-bit vectors in the diagonal layout, as in the crate ([`salsa`]), with two
-//! differences that make it faster:
+//! before them (module `table`), and the filled table is wiped and freed off the caller's thread.
+//!
+//! The hashing is Salsa20/8 on 128-bit vectors in the diagonal layout, as in the crate (module
+//! `salsa`), with two differences that make it faster:
 //! - on CPUs with AVX-512 (found at run time through `pulp`), each quarter-round step ends in one
-//!   three-input XOR, which takes the step from 4 cycles to 3 (all of the first loop is these
-//!   steps, one after another);
-//! - the second loop asks for all 16 cache lines of each randomly chosen entry at once
-//!   ([`romix`]), instead of waiting for them one by one.
+//!   three-input XOR, which takes the step from 4 cycles to 3 (ROMix is a chain of these steps,
+//!   each waiting for the one before);
+//! - the second loop asks for all 16 cache lines of each randomly chosen entry at once (module
+//!   `romix`), instead of waiting for them one by one.
 //!
 //! Elsewhere it runs on SSE2 (through `safe_arch`), or a portable core. No `unsafe` is needed.
 //!
-//! Tests compare the output with RFC 7914's vectors and the `scrypt` crate (a dev-dependency),
-//! each core with the portable one, the `scrypt` fuzz target every core with a literal
-//! transcription of the RFC ([`fuzzing::reference`]), and
-//! `benches/scrypt.rs` compares the speed with the crate's.
+//! Tests compare the output with RFC 7914's vectors and the `scrypt` crate (a dev-dependency) and
+//! each core with the portable one; the `scrypt` fuzz target compares every core with a literal
+//! transcription of the RFC ([`fuzzing::reference`]); `benches/scrypt.rs` compares the speed with
+//! the crate's.
 //!
 //! PBKDF2-HMAC-SHA256 comes from aws-lc-rs.
 

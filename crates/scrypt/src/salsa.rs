@@ -81,7 +81,7 @@ fn row_of(x: &Block, i: usize) -> [u32; 4] {
     [x[4 * i], x[4 * i + 1], x[4 * i + 2], x[4 * i + 3]]
 }
 
-/// The fastest core this target always has (see [`fastest`] for the one found at run time).
+/// The fastest core this target always has ([`crate::scrypt`] uses [`Avx512`] instead where the CPU has it).
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
 pub(crate) type Native = Sse2;
 /// The fastest core this target always has.
