@@ -160,43 +160,45 @@ impl Avx512 {
     }
 }
 
+/// Everything but the rotation is the SSE2 core's (same rows, same instructions).
 #[cfg(target_arch = "x86_64")]
 impl Core for Avx512 {
-    type Row = core::arch::x86_64::__m128i;
+    type Row = safe_arch::m128i;
 
     #[inline(always)]
     fn load(self, lanes: [u32; 4]) -> Self::Row {
-        bytemuck::cast(lanes)
+        Sse2.load(lanes)
     }
     #[inline(always)]
     fn store(self, row: Self::Row) -> [u32; 4] {
-        bytemuck::cast(row)
+        Sse2.store(row)
     }
     #[inline(always)]
     fn add(self, a: Self::Row, b: Self::Row) -> Self::Row {
-        self.0.sse2._mm_add_epi32(a, b)
+        Sse2.add(a, b)
     }
     #[inline(always)]
     fn xor(self, a: Self::Row, b: Self::Row) -> Self::Row {
-        self.0.sse2._mm_xor_si128(a, b)
+        Sse2.xor(a, b)
     }
     #[inline(always)]
     fn xor_rotl<const L: i32, const R: i32>(self, x: Self::Row, t: Self::Row) -> Self::Row {
+        use safe_arch::{m128i, shl_imm_u32_m128i, shr_imm_u32_m128i};
         // 0x96: the truth table of a ^ b ^ c (the shifted halves share no bits, so XOR is OR).
-        let (left, right) = (self.0.sse2._mm_slli_epi32::<L>(t), self.0.sse2._mm_srli_epi32::<R>(t));
-        self.0.avx512f._mm_ternarylogic_epi32::<0x96>(x, left, right)
+        let (left, right) = (shl_imm_u32_m128i::<L>(t), shr_imm_u32_m128i::<R>(t));
+        m128i(self.0.avx512f._mm_ternarylogic_epi32::<0x96>(x.0, left.0, right.0))
     }
     #[inline(always)]
     fn lanes_left1(self, row: Self::Row) -> Self::Row {
-        self.0.sse2._mm_shuffle_epi32::<0b00_11_10_01>(row)
+        Sse2.lanes_left1(row)
     }
     #[inline(always)]
     fn lanes_left2(self, row: Self::Row) -> Self::Row {
-        self.0.sse2._mm_shuffle_epi32::<0b01_00_11_10>(row)
+        Sse2.lanes_left2(row)
     }
     #[inline(always)]
     fn lanes_left3(self, row: Self::Row) -> Self::Row {
-        self.0.sse2._mm_shuffle_epi32::<0b10_01_00_11>(row)
+        Sse2.lanes_left3(row)
     }
 
     #[inline(always)]
